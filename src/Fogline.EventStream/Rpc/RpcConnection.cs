@@ -24,6 +24,7 @@ public abstract class RpcConnection : IAsyncDisposable
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _closed;
     private Task? _readLoop;
+    private Task? _readPause;
 
     /// <summary>Creates the connection; call <see cref="StartReading"/> to begin.</summary>
     protected RpcConnection(IRpcTransport transport, EventStreamLimits? limits, ILogger? logger)
@@ -73,6 +74,12 @@ public abstract class RpcConnection : IAsyncDisposable
         _transport.Abort();
         _ = FinishCloseAsync();
     }
+
+    /// <summary>
+    /// From inside a message callback only: stop reading from the socket until <paramref name="until"/> completes. This
+    /// is how a consumer applies backpressure; everything else on the connection waits as well.
+    /// </summary>
+    public void PauseReadingUntil(Task until) => _readPause = until;
 
     /// <summary>Starts the read loop.</summary>
     protected void StartReading()
@@ -285,6 +292,21 @@ public abstract class RpcConnection : IAsyncDisposable
                     break;
                 }
 
+                if (_readPause is { } pause)
+                {
+                    _readPause = null;
+                    try
+                    {
+                        await pause.ConfigureAwait(false);
+                    }
+                    catch (Exception ex) when (ex is not OutOfMemoryException)
+                    {
+                        // The consumer gave up waiting; reading resumes.
+                    }
+
+                    continue;
+                }
+
                 if (result.IsCompleted || result.IsCanceled)
                 {
                     if (!buffer.IsEmpty)
@@ -323,6 +345,10 @@ public abstract class RpcConnection : IAsyncDisposable
             }
 
             OnMessage(in message);
+            if (_readPause is not null)
+            {
+                break;
+            }
         }
 
         return null;

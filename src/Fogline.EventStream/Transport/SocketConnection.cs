@@ -4,14 +4,21 @@ using System.Net.Sockets;
 namespace Fogline.EventStream.Transport;
 
 /// <summary>
-/// A connected stream socket exposed as a pair of pipes. Reads fill <see cref="Input"/> as bytes arrive; writes to
-/// <see cref="Output"/> go to the socket when flushed. Socket errors surface as <see cref="IOException"/> from the
-/// pipes and are translated by the RPC layer, at one place.
+/// A connected stream socket exposed as a pair of pipes. Reads fill <see cref="Input"/> as bytes arrive. Writes go
+/// into an in-memory pipe that a send loop drains to the socket, so frames written while a send is in progress leave
+/// together in one system call (writers never wait for the socket unless more than
+/// <see cref="PauseWriterThreshold"/> bytes are pending, which is the backpressure). Socket errors surface as
+/// <see cref="IOException"/> (reads) or as a completed output (writes) and are translated by the RPC layer.
 /// </summary>
 public sealed class SocketConnection : IRpcTransport
 {
+    /// <summary>Pending output above which writers wait: 1 MiB.</summary>
+    public const int PauseWriterThreshold = 1024 * 1024;
+
     private readonly Socket _socket;
     private readonly NetworkStream _stream;
+    private readonly Pipe _output;
+    private readonly Task _sendLoop;
     private int _disposed;
 
     /// <summary>Wraps a connected socket; the connection owns it.</summary>
@@ -21,7 +28,12 @@ public sealed class SocketConnection : IRpcTransport
         Description = description;
         _stream = new NetworkStream(socket, ownsSocket: true);
         Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4096, leaveOpen: true));
-        Output = PipeWriter.Create(_stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
+        _output = new Pipe(new PipeOptions(
+            pauseWriterThreshold: PauseWriterThreshold,
+            resumeWriterThreshold: PauseWriterThreshold / 2,
+            minimumSegmentSize: 16 * 1024,
+            useSynchronizationContext: false));
+        _sendLoop = SendLoopAsync();
     }
 
     /// <summary>What this connection is, for logs (socket path, peer).</summary>
@@ -31,7 +43,7 @@ public sealed class SocketConnection : IRpcTransport
     public PipeReader Input { get; }
 
     /// <inheritdoc />
-    public PipeWriter Output { get; }
+    public PipeWriter Output => _output.Writer;
 
     /// <summary>The underlying socket.</summary>
     public Socket Socket => _socket;
@@ -49,6 +61,8 @@ public sealed class SocketConnection : IRpcTransport
         catch (ObjectDisposedException)
         {
         }
+
+        _output.Reader.CancelPendingRead();
     }
 
     /// <inheritdoc />
@@ -59,9 +73,53 @@ public sealed class SocketConnection : IRpcTransport
             return;
         }
 
+        // Orderly: what was written is sent (bounded by a short wait), then both directions close.
+        await _output.Writer.CompleteAsync().ConfigureAwait(false);
+        await Task.WhenAny(_sendLoop, Task.Delay(TimeSpan.FromSeconds(2))).ConfigureAwait(false);
         Abort();
         await Input.CompleteAsync().ConfigureAwait(false);
-        await Output.CompleteAsync().ConfigureAwait(false);
         await _stream.DisposeAsync().ConfigureAwait(false);
+    }
+
+    private async Task SendLoopAsync()
+    {
+        await Task.Yield();
+        var reader = _output.Reader;
+        Exception? error = null;
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                if (result.IsCanceled)
+                {
+                    break;
+                }
+
+                foreach (var segment in buffer)
+                {
+                    var remaining = segment;
+                    while (!remaining.IsEmpty)
+                    {
+                        var sent = await _socket.SendAsync(remaining, SocketFlags.None).ConfigureAwait(false);
+                        remaining = remaining[sent..];
+                    }
+                }
+
+                reader.AdvanceTo(buffer.End);
+                if (result.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (Exception ex) when (ex is SocketException or ObjectDisposedException)
+        {
+            error = new IOException($"Sending on {Description} failed: {ex.Message}", ex);
+        }
+
+        // Writers see a completed pipe (their flush reports IsCompleted) and the RPC layer closes the connection.
+        await reader.CompleteAsync(error).ConfigureAwait(false);
     }
 }

@@ -316,6 +316,27 @@ public sealed class IpcEventStream<TEvent>
         }, cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Sends one event that is already serialised as the JSON of <typeparamref name="TEvent"/>: for fan-out, where one
+    /// message goes to many subscribers and is serialised once. The caller vouches for the bytes.
+    /// </summary>
+    public async ValueTask SendSerializedAsync(ReadOnlyMemory<byte> utf8Json, CancellationToken cancellationToken = default)
+    {
+        var gate = _responseGate.Task;
+        var ok = gate.IsCompletedSuccessfully ? gate.Result : await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        if (!ok)
+        {
+            throw new RpcStreamEndedException($"Stream {_stream.StreamId} ({_stream.Operation}) ended without a response.");
+        }
+
+        await _stream.SendAsync(new RpcOutgoingMessage
+        {
+            ContentType = RpcHeaders.ContentTypeJson,
+            ServiceModelType = _modelType,
+            Payload = utf8Json,
+        }, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Ends the stream from the server side (TerminateStream).</summary>
     public async ValueTask CloseAsync()
     {

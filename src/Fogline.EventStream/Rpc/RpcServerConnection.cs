@@ -217,7 +217,7 @@ public sealed class RpcServerConnection : RpcConnection
             }
 
             _latestStreamId = id;
-            stream = new RpcServerStream(this, id, Encoding.UTF8.GetString(message.OperationUtf8));
+            stream = new RpcServerStream(this, id, OperationNames.Get(message.OperationUtf8));
             lock (_streamsLock)
             {
                 _streams[id] = stream;

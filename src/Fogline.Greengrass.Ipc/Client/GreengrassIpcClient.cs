@@ -297,13 +297,13 @@ public sealed partial class GreengrassIpcClient : IAsyncDisposable
         where TResponse : class, IIpcShape
     {
         private readonly IpcOperationModel _operation;
-        private readonly Func<ReadOnlySpan<byte>, TResponse?> _read;
+        private readonly System.Text.Json.Serialization.Metadata.JsonTypeInfo<TResponse> _responseInfo;
         private readonly TaskCompletionSource<TResponse> _result = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public UnaryCall(IpcOperationModel operation, System.Text.Json.Serialization.Metadata.JsonTypeInfo<TResponse> responseInfo)
         {
             _operation = operation;
-            _read = payload => JsonSerializer.Deserialize(payload, responseInfo);
+            _responseInfo = responseInfo;
         }
 
         public Task<TResponse> Task => _result.Task;
@@ -314,7 +314,7 @@ public sealed partial class GreengrassIpcClient : IAsyncDisposable
             {
                 try
                 {
-                    _result.TrySetResult(_read(message.Payload) ?? throw new JsonException("null response"));
+                    _result.TrySetResult(JsonSerializer.Deserialize(message.Payload, _responseInfo) ?? throw new JsonException("null response"));
                 }
                 catch (JsonException ex)
                 {
@@ -329,6 +329,12 @@ public sealed partial class GreengrassIpcClient : IAsyncDisposable
 
         public void OnClosed(RpcClientStream stream, Exception? error)
         {
+            if (_result.Task.IsCompleted)
+            {
+                // The usual case: the response ended the stream.
+                return;
+            }
+
             if (error is not null)
             {
                 _result.TrySetException(new GreengrassIpcConnectionException($"{_operation.Name}: the connection to the Nucleus was lost before the response: {error.Message}", error));

@@ -32,7 +32,7 @@ internal static class IpcResponses
         }
 
         var text = message.PayloadText;
-        if (message.ContentTypeUtf8.SequenceEqual(Encoding.UTF8.GetBytes(RpcHeaders.ContentTypeText)))
+        if (message.ContentTypeUtf8.SequenceEqual("text/plain"u8))
         {
             return new GreengrassIpcProtocolException($"{operation.Name}: the server failed without a modeled error: '{text}'.");
         }

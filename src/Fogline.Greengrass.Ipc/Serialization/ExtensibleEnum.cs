@@ -16,6 +16,9 @@ public interface IExtensibleEnum<TSelf>
 
     /// <summary>Makes a value from its wire string.</summary>
     static abstract TSelf FromValue(string value);
+
+    /// <summary>The values the model defines.</summary>
+    static abstract IReadOnlyList<TSelf> KnownValues { get; }
 }
 
 /// <summary>Reads and writes an <see cref="IExtensibleEnum{TSelf}"/> as its wire string.</summary>
@@ -29,6 +32,16 @@ public sealed class ExtensibleEnumJsonConverter<T> : JsonConverter<T>
         if (reader.TokenType != JsonTokenType.String)
         {
             throw new JsonException($"An enum value must be a string, not {reader.TokenType}.");
+        }
+
+        // Known values are matched without allocating their string.
+        var known = T.KnownValues;
+        for (var i = 0; i < known.Count; i++)
+        {
+            if (reader.ValueTextEquals(known[i].Value))
+            {
+                return known[i];
+            }
         }
 
         return T.FromValue(reader.GetString()!);

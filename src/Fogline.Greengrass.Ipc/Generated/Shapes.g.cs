@@ -544,7 +544,7 @@ public sealed partial class CreateLocalDeploymentRequest : global::Fogline.Green
     /// <inheritdoc />
     public global::System.Collections.Generic.IEnumerable<string> MissingRequiredMembers()
     {
-        if (ComponentToRunWithInfo is not null) { foreach (var entry in ComponentToRunWithInfo) { foreach (var inner in entry.Value.MissingRequiredMembers()) { yield return "componentToRunWithInfo[" + entry.Key + "]." + inner; } } }
+        if (ComponentToRunWithInfo is not null) { foreach (var entry in ComponentToRunWithInfo) { if (entry.Value is null) { yield return "componentToRunWithInfo[" + entry.Key + "]"; continue; } foreach (var inner in entry.Value.MissingRequiredMembers()) { yield return "componentToRunWithInfo[" + entry.Key + "]." + inner; } } }
     }
 }
 
@@ -1169,7 +1169,7 @@ public sealed partial class ListComponentsResponse : global::Fogline.Greengrass.
     /// <inheritdoc />
     public global::System.Collections.Generic.IEnumerable<string> MissingRequiredMembers()
     {
-        if (Components is not null) { for (var i = 0; i < Components.Count; i++) { foreach (var inner in Components[i].MissingRequiredMembers()) { yield return "components[" + i + "]." + inner; } } }
+        if (Components is not null) { for (var i = 0; i < Components.Count; i++) { if (Components[i] is null) { yield return "components[" + i + "]"; continue; } foreach (var inner in Components[i].MissingRequiredMembers()) { yield return "components[" + i + "]." + inner; } } }
     }
 }
 
@@ -1211,7 +1211,7 @@ public sealed partial class ListLocalDeploymentsResponse : global::Fogline.Green
     /// <inheritdoc />
     public global::System.Collections.Generic.IEnumerable<string> MissingRequiredMembers()
     {
-        if (LocalDeployments is not null) { for (var i = 0; i < LocalDeployments.Count; i++) { foreach (var inner in LocalDeployments[i].MissingRequiredMembers()) { yield return "localDeployments[" + i + "]." + inner; } } }
+        if (LocalDeployments is not null) { for (var i = 0; i < LocalDeployments.Count; i++) { if (LocalDeployments[i] is null) { yield return "localDeployments[" + i + "]"; continue; } foreach (var inner in LocalDeployments[i].MissingRequiredMembers()) { yield return "localDeployments[" + i + "]." + inner; } } }
     }
 }
 
@@ -1413,7 +1413,7 @@ public sealed partial class MQTTMessage : global::Fogline.Greengrass.Ipc.IIpcSha
     public global::System.Collections.Generic.IEnumerable<string> MissingRequiredMembers()
     {
         if (TopicName is null) { yield return "topicName"; }
-        if (UserProperties is not null) { for (var i = 0; i < UserProperties.Count; i++) { foreach (var inner in UserProperties[i].MissingRequiredMembers()) { yield return "userProperties[" + i + "]." + inner; } } }
+        if (UserProperties is not null) { for (var i = 0; i < UserProperties.Count; i++) { if (UserProperties[i] is null) { yield return "userProperties[" + i + "]"; continue; } foreach (var inner in UserProperties[i].MissingRequiredMembers()) { yield return "userProperties[" + i + "]." + inner; } } }
     }
 }
 
@@ -1671,7 +1671,7 @@ public sealed partial class PublishToIoTCoreRequest : global::Fogline.Greengrass
     {
         if (TopicName is null) { yield return "topicName"; }
         if (Qos is null) { yield return "qos"; }
-        if (UserProperties is not null) { for (var i = 0; i < UserProperties.Count; i++) { foreach (var inner in UserProperties[i].MissingRequiredMembers()) { yield return "userProperties[" + i + "]." + inner; } } }
+        if (UserProperties is not null) { for (var i = 0; i < UserProperties.Count; i++) { if (UserProperties[i] is null) { yield return "userProperties[" + i + "]"; continue; } foreach (var inner in UserProperties[i].MissingRequiredMembers()) { yield return "userProperties[" + i + "]." + inner; } } }
     }
 }
 
@@ -1766,7 +1766,7 @@ public sealed partial class PutComponentMetricRequest : global::Fogline.Greengra
     public global::System.Collections.Generic.IEnumerable<string> MissingRequiredMembers()
     {
         if (Metrics is null) { yield return "metrics"; }
-        if (Metrics is not null) { for (var i = 0; i < Metrics.Count; i++) { foreach (var inner in Metrics[i].MissingRequiredMembers()) { yield return "metrics[" + i + "]." + inner; } } }
+        if (Metrics is not null) { for (var i = 0; i < Metrics.Count; i++) { if (Metrics[i] is null) { yield return "metrics[" + i + "]"; continue; } foreach (var inner in Metrics[i].MissingRequiredMembers()) { yield return "metrics[" + i + "]." + inner; } } }
     }
 }
 

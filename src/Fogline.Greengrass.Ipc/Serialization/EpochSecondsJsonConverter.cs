@@ -19,6 +19,13 @@ public sealed class EpochSecondsJsonConverter : JsonConverter<DateTimeOffset>
             throw new JsonException($"A timestamp must be a number of seconds since the Unix epoch, not {reader.TokenType}.");
         }
 
+        // The number as written (1700000000.123), not its nearest double (1700000000.1229999), so that the
+        // milliseconds a JavaScript peer sends are read exactly and written back unchanged.
+        if (reader.TryGetDecimal(out var exact) && exact >= -62135596800m && exact <= 253402300799m)
+        {
+            return DateTimeOffset.UnixEpoch.AddTicks((long)decimal.Round(exact * TicksPerSecond, MidpointRounding.AwayFromZero));
+        }
+
         var seconds = reader.GetDouble();
         if (double.IsNaN(seconds) || seconds < -62135596800d || seconds > 253402300799d)
         {

@@ -335,10 +335,10 @@ internal sealed class CSharpGenerator
                 w.Line($"if ({name} is not null) {{ foreach (var inner in {name}.MissingRequiredMembers()) {{ yield return {Literal(member.Name + ".")} + inner; }} }}");
                 break;
             case ShapeKind.List:
-                w.Line($"if ({name} is not null) {{ for (var i = 0; i < {name}.Count; i++) {{ foreach (var inner in {name}[i].MissingRequiredMembers()) {{ yield return {Literal(member.Name + "[")} + i + \"].\" + inner; }} }} }}");
+                w.Line($"if ({name} is not null) {{ for (var i = 0; i < {name}.Count; i++) {{ if ({name}[i] is null) {{ yield return {Literal(member.Name + "[")} + i + \"]\"; continue; }} foreach (var inner in {name}[i].MissingRequiredMembers()) {{ yield return {Literal(member.Name + "[")} + i + \"].\" + inner; }} }} }}");
                 break;
             case ShapeKind.Map:
-                w.Line($"if ({name} is not null) {{ foreach (var entry in {name}) {{ foreach (var inner in entry.Value.MissingRequiredMembers()) {{ yield return {Literal(member.Name + "[")} + entry.Key + \"].\" + inner; }} }} }}");
+                w.Line($"if ({name} is not null) {{ foreach (var entry in {name}) {{ if (entry.Value is null) {{ yield return {Literal(member.Name + "[")} + entry.Key + \"]\"; continue; }} foreach (var inner in entry.Value.MissingRequiredMembers()) {{ yield return {Literal(member.Name + "[")} + entry.Key + \"].\" + inner; }} }} }}");
                 break;
         }
     }

@@ -23,7 +23,6 @@ public abstract class RpcConnection : IAsyncDisposable
     private readonly CancellationTokenSource _closing = new();
     private readonly TaskCompletionSource _completion = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _closed;
-    private Task? _readLoop;
     private Task? _readPause;
 
     /// <summary>Creates the connection; call <see cref="StartReading"/> to begin.</summary>
@@ -84,7 +83,7 @@ public abstract class RpcConnection : IAsyncDisposable
     /// <summary>Starts the read loop.</summary>
     protected void StartReading()
     {
-        _readLoop = ReadLoopAsync();
+        _ = ReadLoopAsync();
     }
 
     /// <summary>Handles one received message, on the read loop. Must not block.</summary>
@@ -239,25 +238,34 @@ public abstract class RpcConnection : IAsyncDisposable
 
     private async Task FinishCloseAsync()
     {
+        // The read loop is not awaited here: it may be the one closing (after a protocol violation), and it ends by
+        // itself once the transport is gone. It owns the decoder and disposes it.
         try
         {
             await _transport.DisposeAsync().ConfigureAwait(false);
-            if (_readLoop is not null)
-            {
-                await _readLoop.ConfigureAwait(false);
-            }
         }
         catch (Exception ex) when (IsTransportFailure(ex))
         {
         }
         finally
         {
-            _decoder.Dispose();
             _completion.TrySetResult();
         }
     }
 
     private async Task ReadLoopAsync()
+    {
+        try
+        {
+            await ReadFramesAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            _decoder.Dispose();
+        }
+    }
+
+    private async Task ReadFramesAsync()
     {
         await Task.Yield();
         var input = _transport.Input;

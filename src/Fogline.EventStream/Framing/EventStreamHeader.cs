@@ -145,7 +145,8 @@ public readonly struct EventStreamHeader : IEquatable<EventStreamHeader>
         HeaderType.String => $"{Name}: \"{_string}\"",
         HeaderType.ByteBuffer => $"{Name}: <{_bytes.Length} bytes>",
         HeaderType.Uuid => $"{Name}: {_uuid}",
-        HeaderType.Timestamp => $"{Name}: {TimestampValue:O}",
+        // Any int64 is valid on the wire; beyond what DateTimeOffset can represent, show the milliseconds.
+        HeaderType.Timestamp => _scalar is >= -62135596800000 and <= 253402300799999 ? $"{Name}: {TimestampValue:O}" : $"{Name}: {_scalar} ms",
         _ => $"{Name}: {_scalar}",
     };
 

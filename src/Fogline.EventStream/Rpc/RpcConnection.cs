@@ -339,7 +339,9 @@ public abstract class RpcConnection : IAsyncDisposable
 
         if (violation is not null && !IsClosed)
         {
-            await OnProtocolViolationAsync(violation, violationException).ConfigureAwait(false);
+            // Not awaited: the read loop ends here, and answering the violation (which may wait for the write lock
+            // behind a slow write) closes the connection by itself.
+            _ = OnProtocolViolationAsync(violation, violationException).AsTask();
         }
     }
 

@@ -36,6 +36,7 @@ public sealed class RpcServerConnection : RpcConnection
     private readonly Lock _streamsLock = new();
     private int _handshake;
     private int _latestStreamId;
+    private int _violated;
 
     internal RpcServerConnection(IRpcTransport transport, IRpcService service, RpcServerOptions options, ILogger? logger)
         : base(transport, options.Limits, logger)
@@ -96,6 +97,13 @@ public sealed class RpcServerConnection : RpcConnection
     /// <inheritdoc />
     protected override void OnMessage(in RpcMessage message)
     {
+        if (Volatile.Read(ref _violated) != 0)
+        {
+            // The client broke the protocol and the connection is being closed (the ProtocolError may still be
+            // waiting for the write lock): nothing more it sends is acted on.
+            return;
+        }
+
         if (Volatile.Read(ref _handshake) != Connected && message.Type != MessageType.Connect)
         {
             Violation("The first message on a connection must be Connect, and no other message may come before the ConnectAck.");
@@ -138,6 +146,11 @@ public sealed class RpcServerConnection : RpcConnection
     /// <inheritdoc />
     protected override ValueTask OnProtocolViolationAsync(string reason, Exception? exception)
     {
+        if (Interlocked.Exchange(ref _violated, 1) != 0)
+        {
+            return ValueTask.CompletedTask;
+        }
+
         RpcLog.ProtocolViolation(Logger, Description, reason);
         var text = exception is EventStreamFormatException ? "Malformed eventstream frame: " + reason : reason;
         return SendErrorAndCloseAsync(MessageType.ProtocolError, JsonMessage(text), new RpcProtocolException(text, exception));

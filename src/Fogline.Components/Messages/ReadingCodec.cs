@@ -38,6 +38,12 @@ public static class ReadingCodec
         ArgumentNullException.ThrowIfNull(names);
         reading = default;
         error = null;
+        if (utf8Json.IsEmpty)
+        {
+            error = "the payload is empty";
+            return DecodeStatus.Malformed;
+        }
+
         var seen = Fields.None;
         var reader = new Utf8JsonReader(utf8Json, new JsonReaderOptions { MaxDepth = 8 });
         try
@@ -170,6 +176,11 @@ public static class ReadingCodec
         catch (JsonException e)
         {
             error = $"invalid JSON at byte {e.BytePositionInLine}: {e.Message}";
+            return DecodeStatus.Malformed;
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            error = "a string is not valid UTF-8";
             return DecodeStatus.Malformed;
         }
 

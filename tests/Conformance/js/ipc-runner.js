@@ -96,8 +96,10 @@ async function run(step) {
   }
   if (step.events) {
     const entry = streams.get(step.events);
-    if (!entry) throw new Error(`no stream ${step.events}`);
+    if (!entry) return { error: { type: 'NoSuchStream', stream: step.events } };
     const deadline = Date.now() + (step.timeoutMs ?? 5000);
+    // "exactly": wait out the whole timeout and return everything, so that an extra event is seen.
+    if (step.exactly) step.count = Number.MAX_SAFE_INTEGER;
     while (entry.events.length < step.count && !entry.ended && Date.now() < deadline) {
       await new Promise((resolve) => {
         entry.waiters.push(resolve);

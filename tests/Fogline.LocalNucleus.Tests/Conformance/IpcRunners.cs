@@ -152,9 +152,21 @@ public sealed class CSharpIpcRunner : IIpcRunner
 
         if (step["events"] is { } events)
         {
-            var stream = _streams[events.GetValue<string>()];
+            if (!_streams.TryGetValue(events.GetValue<string>(), out var stream))
+            {
+                return new JsonObject { ["error"] = new JsonObject { ["type"] = "NoSuchStream", ["stream"] = events.GetValue<string>() } };
+            }
+
             var count = step["count"]!.GetValue<int>();
             var deadline = Environment.TickCount64 + (step["timeoutMs"]?.GetValue<int>() ?? 5000);
+
+            // "exactly": wait out the whole timeout and return everything, so that an extra event is seen.
+            var exactly = step["exactly"]?.GetValue<bool>() ?? false;
+            if (exactly)
+            {
+                count = int.MaxValue;
+            }
+
             while (stream.Count < count && !stream.Ended && Environment.TickCount64 < deadline)
             {
                 await Task.Delay(5);

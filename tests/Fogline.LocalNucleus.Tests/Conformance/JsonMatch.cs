@@ -5,7 +5,7 @@ namespace Fogline.LocalNucleus.Tests.Conformance;
 /// <summary>
 /// Matches a result against an expectation: objects match when every expected key matches (extra keys in the result
 /// are allowed), arrays element by element with the same length. Special string values: "$any" (present, any value),
-/// "$absent" (missing or null), "$number", "$string", "$nonEmptyString".
+/// "$absent" (missing or null), "$number", "$string", "$nonEmptyString"; {"$jsonBlob": pattern} decodes a base64 value and matches the JSON inside.
 /// </summary>
 public static class JsonMatch
 {
@@ -45,6 +45,29 @@ public static class JsonMatch
                     differences.Add($"{path}: expected null, got {actual.ToJsonString()}");
                 }
 
+                break;
+            case JsonObject blob when blob.Count == 1 && blob["$jsonBlob"] is { } inner:
+                // A blob (base64 on the wire) holding a JSON document, matched against the pattern inside.
+                JsonNode? decoded = null;
+                try
+                {
+                    decoded = actual is JsonValue b64 && b64.TryGetValue<string>(out var base64)
+                        ? JsonNode.Parse(Convert.FromBase64String(base64))
+                        : null;
+                }
+                catch (Exception e) when (e is FormatException or System.Text.Json.JsonException)
+                {
+                    differences.Add($"{path}: expected a base64 JSON document, got {actual?.ToJsonString()} ({e.Message})");
+                    return;
+                }
+
+                if (decoded is null)
+                {
+                    differences.Add($"{path}: expected a base64 JSON document, got {actual?.ToJsonString() ?? "nothing"}");
+                    return;
+                }
+
+                Compare(inner, decoded, path + "<json>", differences);
                 break;
             case JsonObject eo:
                 if (actual is not JsonObject ao)

@@ -1,13 +1,96 @@
+using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Fogline.LocalNucleus.Tests.Conformance;
 
-/// <summary>Nucleus-side steps of the other areas (cloud side of IoT Core, component updates, shadows on disk...).</summary>
+/// <summary>
+/// Nucleus-side steps of the other areas, run by the C# harness for both clients:
+/// <c>offline</c>/<c>online</c> (the emulated IoT Core connection), <c>journal</c> (what reached the cloud, payloads as
+/// text), <c>sendToDevice</c> (a cloud-to-device message), <c>setSecrets</c>, <c>preUpdate</c>/<c>postUpdate</c>
+/// (component update notifications; <c>preUpdate</c> runs in the background under "as" and is collected with
+/// <c>await</c>), <c>state</c> (a component's lifecycle state), <c>metrics</c> (recorded component metrics).
+/// </summary>
 public static class ScenarioVerbs
 {
-    public static Task<JsonNode?> RunAsync(Nucleus nucleus, string verb, JsonObject step)
+    public static async Task<JsonNode?> RunAsync(Nucleus nucleus, string verb, JsonObject step, IDictionary<string, Task<JsonNode?>> background)
     {
-        _ = nucleus;
-        throw new InvalidOperationException($"unknown nucleus step '{verb}' in {step.ToJsonString()}");
+        switch (verb)
+        {
+            case "offline":
+                nucleus.IoTCore.GoOffline();
+                return new JsonObject { ["online"] = nucleus.IoTCore.IsOnline };
+            case "online":
+                nucleus.IoTCore.GoOnline();
+                return new JsonObject { ["online"] = nucleus.IoTCore.IsOnline };
+            case "journal":
+                {
+                    var expected = step["count"]?.GetValue<int>() ?? 0;
+                    var deadline = Environment.TickCount64 + 10_000;
+                    var entries = nucleus.IoTCore.ReadJournal();
+                    while (entries.Count < expected && Environment.TickCount64 < deadline)
+                    {
+                        await Task.Delay(20);
+                        entries = nucleus.IoTCore.ReadJournal();
+                    }
+
+                    return new JsonObject
+                    {
+                        ["entries"] = new JsonArray([.. entries.Select(e => (JsonNode)new JsonObject
+                        {
+                            ["topic"] = e.Topic,
+                            ["qos"] = e.Qos,
+                            ["payload"] = Encoding.UTF8.GetString(e.Payload),
+                        })]),
+                    };
+                }
+
+            case "sendToDevice":
+                {
+                    var result = nucleus.IoTCore.SendToDevice(step["topic"]!.GetValue<string>(), step["payload"]!.GetValue<string>());
+                    return new JsonObject { ["result"] = result.ToString() };
+                }
+
+            case "setSecrets":
+                // Written to <root>/secrets.json and reloaded, as a person would set up the local secret manager
+                // (the store re-reads the file when asked for an ARN it does not hold).
+                await File.WriteAllTextAsync(nucleus.Secrets.FilePath, step["secrets"]!.ToJsonString());
+                nucleus.Secrets.Reload();
+                return new JsonObject { ["ok"] = nucleus.Secrets.LastLoadError is null, ["error"] = nucleus.Secrets.LastLoadError };
+            case "preUpdate":
+                {
+                    var deploymentId = step["deploymentId"]!.GetValue<string>();
+                    var timeout = TimeSpan.FromMilliseconds(step["timeoutMs"]?.GetValue<int>() ?? 5000);
+                    background[step["as"]!.GetValue<string>()] = Task.Run(async () =>
+                    {
+                        var outcome = await nucleus.Updates.NotifyPreUpdateAsync(deploymentId, false, timeout);
+                        return (JsonNode?)new JsonObject
+                        {
+                            ["deploymentId"] = outcome.DeploymentId,
+                            ["rounds"] = outcome.Rounds,
+                            ["deferrals"] = new JsonArray([.. outcome.Deferrals.Select(d => (JsonNode)new JsonObject
+                            {
+                                ["component"] = d.Component,
+                                ["recheckAfterMs"] = d.RecheckAfterMs,
+                                ["message"] = d.Message,
+                            })]),
+                        };
+                    });
+                    return new JsonObject { ["started"] = true };
+                }
+
+            case "postUpdate":
+                await nucleus.Updates.NotifyPostUpdateAsync(step["deploymentId"]!.GetValue<string>());
+                return new JsonObject { ["ok"] = true };
+            case "state":
+                {
+                    var name = step["component"]!.GetValue<string>();
+                    return nucleus.Components.TryGet(name, out var record)
+                        ? new JsonObject { ["state"] = record.State.Value, ["paused"] = record.IsPaused }
+                        : new JsonObject { ["state"] = null };
+                }
+
+            default:
+                throw new InvalidOperationException($"unknown nucleus step '{verb}' in {step.ToJsonString()}");
+        }
     }
 }

@@ -66,6 +66,11 @@ internal static class Program
 
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "pubsub")
+        {
+            return await PubSubBench.RunAsync(args[1..], FindRepositoryRoot());
+        }
+
         BenchOptions options;
         try
         {
@@ -392,7 +397,7 @@ internal static class Program
     private static double NonNegativeDouble(string name, string value) =>
         double.TryParse(value, NumberStyles.Float, CultureInfo.InvariantCulture, out var d) && d >= 0 ? d : throw new ArgumentException($"{name} must be a number >= 0, not '{value}'");
 
-    private static string? FindRepositoryRoot()
+    internal static string? FindRepositoryRoot()
     {
         foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
         {

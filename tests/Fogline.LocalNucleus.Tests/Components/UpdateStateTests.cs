@@ -124,21 +124,6 @@ public class UpdateStateTests
         Assert.That(a.State, Is.EqualTo(LifecycleState.Running));
     }
 
-    [Test]
-    public async Task WithAProcessSupervisor_ANewComponentCannotReportRunning()
-    {
-        var a = _nucleus.Add("com.example.A");
-        var client = await _nucleus.ConnectAsync(a);
-        _nucleus.Nucleus.Controller = new NoProcessesController();
-
-        await client.UpdateStateAsync(new UpdateStateRequest { State = ReportedLifecycleState.Running });
-        Assert.That(a.State, Is.EqualTo(LifecycleState.New), "NEW takes only ERRORED");
-
-        _nucleus.Nucleus.Components.SetState(a, LifecycleState.Starting);
-        await client.UpdateStateAsync(new UpdateStateRequest { State = ReportedLifecycleState.Running });
-        Assert.That(a.State, Is.EqualTo(LifecycleState.Running));
-    }
-
     private sealed class NoProcessesController : IComponentController
     {
         public ValueTask<bool> RestartAsync(ComponentRecord component, CancellationToken cancellationToken = default) => ValueTask.FromResult(false);

@@ -2,6 +2,7 @@ using System.Text.Json.Nodes;
 using Fogline.EventStream.Rpc;
 using Fogline.EventStream.Transport;
 using Fogline.LocalNucleus.Authorization;
+using Fogline.LocalNucleus.Cli;
 using Fogline.LocalNucleus.Components;
 using Fogline.LocalNucleus.Configuration;
 using Fogline.LocalNucleus.Ipc;
@@ -26,6 +27,7 @@ public sealed class Nucleus : IAsyncDisposable
 
     private readonly NucleusContext _context;
     private readonly RpcServer _server;
+    private CloudControlServer? _cloudControl;
 
     private Nucleus(NucleusOptions options, ILoggerFactory loggerFactory)
     {
@@ -38,7 +40,8 @@ public sealed class Nucleus : IAsyncDisposable
         Secrets = new SecretStore(_context);
         Metrics = new ComponentMetrics(_context);
         Updates = new ComponentUpdates(_context);
-        Controller = new DefaultComponentController(_context.Components);
+        Supervisor = new Lifecycle.ComponentSupervisor(this, new DefaultComponentController(_context.Components), options.Lifecycle, loggerFactory.CreateLogger("Fogline.LocalNucleus.Lifecycle"));
+        Controller = Supervisor;
         ConfigurationValidation = new ConfigurationValidation();
         Service = new NucleusIpcService(this, loggerFactory.CreateLogger("Fogline.LocalNucleus.Ipc"));
         _server = new RpcServer(Service, new RpcServerOptions { ConnectTimeout = options.IpcConnectTimeout }, loggerFactory);
@@ -92,6 +95,9 @@ public sealed class Nucleus : IAsyncDisposable
     /// <summary>Component update notifications (SubscribeToComponentUpdates, DeferComponentUpdate) for deployments.</summary>
     public ComponentUpdates Updates { get; }
 
+    /// <summary>Runs components from their recipes as processes (the lifecycle manager).</summary>
+    public Lifecycle.ComponentSupervisor Supervisor { get; }
+
     /// <summary>What restarts, stops, pauses and resumes components; <see cref="DefaultComponentController"/> until a process supervisor is set.</summary>
     public IComponentController Controller { get; set; }
 
@@ -100,6 +106,20 @@ public sealed class Nucleus : IAsyncDisposable
 
     /// <summary>The IPC server (its connections, for diagnostics).</summary>
     public RpcServer IpcServer => _server;
+
+    /// <summary>The built-in <c>aws.greengrass.Cli</c> component CLI clients connect as, once <see cref="EnableCliAccess"/> ran.</summary>
+    public ComponentRecord? CliComponent { get; private set; }
+
+    /// <summary>
+    /// Lets a CLI in another process drive this Nucleus: registers the <c>aws.greengrass.Cli</c> component, writes
+    /// <c>&lt;root&gt;/cli_ipc_info/</c> (<see cref="CliIpcInfo"/>) and serves <c>&lt;root&gt;/cloud-control.socket</c>
+    /// (<see cref="CloudControlServer"/>). Both go away when the Nucleus is disposed.
+    /// </summary>
+    public void EnableCliAccess()
+    {
+        CliComponent ??= CliIpcInfo.Publish(this);
+        _cloudControl ??= CloudControlServer.Start(IoTCore, RootPath, _context.LoggerFactory.CreateLogger("Fogline.LocalNucleus.Cli"));
+    }
 
     /// <summary>Creates the root directory and starts serving IPC.</summary>
     public static Task<Nucleus> StartAsync(NucleusOptions options, ILoggerFactory? loggerFactory = null)
@@ -153,6 +173,16 @@ public sealed class Nucleus : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (_cloudControl is not null)
+        {
+            await _cloudControl.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (CliComponent is not null)
+        {
+            CliIpcInfo.Unpublish(RootPath);
+        }
+
         await _server.DisposeAsync().ConfigureAwait(false);
         await IoTCore.DisposeAsync().ConfigureAwait(false);
         await PubSub.DisposeAsync().ConfigureAwait(false);

@@ -29,4 +29,7 @@ public sealed class NucleusOptions
 
     /// <summary>Local publish/subscribe: each subscriber's bounded queue. Default <see cref="PubSubOptions"/>'s defaults.</summary>
     public PubSubOptions PubSub { get; init; } = new();
+
+    /// <summary>How component processes are run (error reset time, shutdown grace period).</summary>
+    public Lifecycle.LifecycleOptions Lifecycle { get; init; } = new();
 }

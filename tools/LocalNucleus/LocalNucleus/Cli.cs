@@ -1,24 +1,60 @@
 using System.CommandLine;
+using Fogline.LocalNucleus.Cli.Commands;
 using Microsoft.Extensions.Logging;
 
 namespace Fogline.LocalNucleus.Cli;
 
-/// <summary>The command line of the local Nucleus: one command class per verb in Commands/.</summary>
-internal static class Cli
+/// <summary>
+/// The command line of the local Nucleus, mirroring greengrass-cli: one command class per verb in Commands/. Every
+/// verb finds the running Nucleus by its root (<c>--root</c>/<c>--ggcRootPath</c>, default <see cref="DefaultRoot"/>).
+/// Exit codes: 0 success, 1 usage or server errors, 2 argument errors; errors are one line on stderr starting with
+/// <c>error: </c>.
+/// </summary>
+public static class Cli
 {
-    public static async Task<int> Main(string[] args)
-    {
-        var root = new Option<string>("--root", "--ggcRootPath") { Description = "The Nucleus root directory.", Required = true };
-        var command = new RootCommand("Fogline's local Greengrass Nucleus: the Nucleus's IPC, on one machine, for components in any language.");
-        command.Subcommands.Add(Commands.StartCommand.Create(root));
-        return await command.Parse(args).InvokeAsync();
-    }
+    /// <summary>The root directory used when none is given.</summary>
+    public const string DefaultRoot = ".local-nucleus";
 
-    /// <summary>Prints one clear line to stderr and returns a non-zero exit code.</summary>
-    public static int Fail(string message)
+    /// <summary>Exit code of argument errors.</summary>
+    public const int ArgumentErrorExitCode = 2;
+
+    /// <summary>The process entry point.</summary>
+    public static Task<int> Main(string[] args) => RunAsync(args, Console.Out, Console.Error);
+
+    /// <summary>Runs the command line in-process with its output and errors going to the given writers; cancelling stops long-running verbs (start, sub, --follow) with exit code 0.</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
-        Console.Error.WriteLine($"local-nucleus: {message}");
-        return 1;
+        ArgumentNullException.ThrowIfNull(args);
+        ArgumentNullException.ThrowIfNull(output);
+        ArgumentNullException.ThrowIfNull(error);
+        var root = new Option<string>("--root", "--ggcRootPath")
+        {
+            Description = $"The Nucleus root directory (default {DefaultRoot}).",
+            DefaultValueFactory = _ => DefaultRoot,
+            Recursive = true,
+        };
+        var command = new RootCommand("Fogline's local Greengrass Nucleus: the Nucleus's IPC, on one machine, for components in any language.");
+        command.Options.Add(root);
+        command.Subcommands.Add(StartCommand.Create(root));
+        command.Subcommands.Add(DeploymentCommand.Create(root));
+        command.Subcommands.Add(ComponentCommand.Create(root));
+        command.Subcommands.Add(LogsCommand.Create(root));
+        command.Subcommands.Add(PubSubCommand.Create(root));
+        command.Subcommands.Add(IoTCoreCommand.Create(root));
+        command.Subcommands.Add(CloudCommand.Create(root));
+
+        var parse = command.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            foreach (var parseError in parse.Errors)
+            {
+                await error.WriteLineAsync($"error: {parseError.Message}");
+            }
+
+            return ArgumentErrorExitCode;
+        }
+
+        return await parse.InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, cancellationToken);
     }
 }
 
@@ -33,4 +69,13 @@ internal static partial class CliLog
 
     [LoggerMessage(2902, LogLevel.Information, "Stopping")]
     public static partial void Stopping(ILogger logger);
+
+    [LoggerMessage(2903, LogLevel.Information, "CLI access: {IpcInfoDirectory}; cloud control: {CloudControlSocket}")]
+    public static partial void CliAccess(ILogger logger, string ipcInfoDirectory, string cloudControlSocket);
+
+    [LoggerMessage(2904, LogLevel.Information, "Component {Name} is {State}")]
+    public static partial void ComponentState(ILogger logger, string name, string state);
+
+    [LoggerMessage(2905, LogLevel.Information, "IoT Core connection {State}")]
+    public static partial void Connection(ILogger logger, string state);
 }

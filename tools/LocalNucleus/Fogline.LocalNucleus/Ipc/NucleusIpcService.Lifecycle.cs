@@ -27,7 +27,7 @@ public sealed partial class NucleusIpcService
     /// is in afterwards. For the process supervisor too.
     /// </summary>
     internal LifecycleState ReportState(ComponentRecord component, LifecycleState state) =>
-        StateReports.Report(component, state, startedWithoutSupervisor: _nucleus.Controller is DefaultComponentController);
+        StateReports.Report(component, state, startedWithoutSupervisor: !_nucleus.Supervisor.Manages(component));
 
     /// <summary>A component or built-in service by name (the Nucleus's <c>kernel.locate</c>), or null.</summary>
     internal ComponentRecord? Locate(string name) =>

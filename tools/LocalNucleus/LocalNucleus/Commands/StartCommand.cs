@@ -3,13 +3,16 @@ using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace Fogline.LocalNucleus.Cli.Commands;
 
 /// <summary>
 /// <c>start</c>: runs a local Nucleus on a root directory in the foreground until SIGINT or SIGTERM. Components come
 /// from an initial configuration file in the Nucleus's own <c>--init-config</c> format
-/// (<c>services.&lt;name&gt;.version</c> and <c>services.&lt;name&gt;.configuration</c>).
+/// (<c>services.&lt;name&gt;.version</c> and <c>services.&lt;name&gt;.configuration</c>). The Nucleus serves CLI access
+/// (<c>&lt;root&gt;/cli_ipc_info</c>, <c>&lt;root&gt;/cloud-control.socket</c>) so the other verbs can drive it. When
+/// stdout is a terminal it shows a live status view (<see cref="StatusView"/>); otherwise it logs plain lines.
 /// </summary>
 internal static class StartCommand
 {
@@ -20,18 +23,19 @@ internal static class StartCommand
         var initConfig = new Option<FileInfo?>("--init-config") { Description = "A Nucleus configuration file (YAML or JSON) whose services become components." };
         var thingName = new Option<string?>("--thing-name") { Description = "The core device's thing name (default: system.thingName of the init config, else LocalCoreDevice)." };
         var command = new Command("start", "Run the local Nucleus in the foreground until SIGINT/SIGTERM.");
-        command.Options.Add(rootOption);
         command.Options.Add(initConfig);
         command.Options.Add(thingName);
         command.SetAction(async (parse, cancellationToken) =>
         {
-            var root = Path.GetFullPath(parse.GetRequiredValue(rootOption));
+            var output = parse.InvocationConfiguration.Output;
+            var error = parse.InvocationConfiguration.Error;
+            var root = Path.GetFullPath(parse.GetValue(rootOption) ?? Cli.DefaultRoot);
             JsonObject? config = null;
             if (parse.GetValue(initConfig) is { } file)
             {
                 if (!file.Exists)
                 {
-                    return Cli.Fail($"the init config {file.FullName} does not exist");
+                    return await FailAsync(error, $"the init config {file.FullName} does not exist");
                 }
 
                 try
@@ -40,15 +44,26 @@ internal static class StartCommand
                 }
                 catch (FormatException ex)
                 {
-                    return Cli.Fail(ex.Message);
+                    return await FailAsync(error, ex.Message);
                 }
             }
 
             var thing = parse.GetValue(thingName) ?? config?["system"]?["thingName"]?.GetValue<string>() ?? "LocalCoreDevice";
-            using var loggerFactory = LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; }).SetMinimumLevel(LogLevel.Information));
+            // The live view owns the terminal: it shows the state instead of log lines.
+            var live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
+            using var loggerFactory = live
+                ? (ILoggerFactory)NullLoggerFactory.Instance
+                : LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; }).SetMinimumLevel(LogLevel.Information));
             var log = loggerFactory.CreateLogger("local-nucleus");
+            if (File.Exists(Path.Combine(root, Nucleus.SocketFileName)) && CliIpcInfo.TryRead(root) is not null)
+            {
+                return await FailAsync(error, $"a local Nucleus already runs at {root} (or a previous one did not stop cleanly: remove {Path.Combine(root, Nucleus.SocketFileName)} and {CliIpcInfo.DirectoryFor(root)})");
+            }
+
             await using var nucleus = await Nucleus.StartAsync(new NucleusOptions { RootPath = root, ThingName = thing }, loggerFactory);
+            nucleus.EnableCliAccess();
             CliLog.Started(log, nucleus.SocketPath, thing);
+            CliLog.CliAccess(log, CliIpcInfo.DirectoryFor(root), CloudControlServer.SocketPathFor(root));
 
             if (config?["services"] is JsonObject services)
             {
@@ -67,6 +82,9 @@ internal static class StartCommand
                 }
             }
 
+            nucleus.Components.StateChanged += (_, change) => CliLog.ComponentState(log, change.Component.Name, change.Current.Value);
+            nucleus.IoTCore.StateChanged += (_, change) => CliLog.Connection(log, change.IsOnline ? "up" : "down");
+
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
             {
@@ -75,7 +93,14 @@ internal static class StartCommand
             });
             try
             {
-                await Task.Delay(Timeout.Infinite, stop.Token);
+                if (live)
+                {
+                    await StatusView.RunAsync(nucleus, stop.Token);
+                }
+                else
+                {
+                    await Task.Delay(Timeout.Infinite, stop.Token);
+                }
             }
             catch (OperationCanceledException)
             {
@@ -85,6 +110,12 @@ internal static class StartCommand
             return 0;
         });
         return command;
+    }
+
+    private static async Task<int> FailAsync(TextWriter error, string message)
+    {
+        await error.WriteLineAsync("error: " + message);
+        return 1;
     }
 
     private static async Task WriteEnvironmentFileAsync(string path, IReadOnlyDictionary<string, string> environment, CancellationToken cancellationToken)

@@ -33,6 +33,9 @@ internal sealed partial class RecipeReader
 
     private readonly string _file;
     private readonly List<RecipeError> _errors;
+    private readonly HashSet<string> _dependencyNames = new(StringComparer.Ordinal);
+    private readonly HashSet<RecipeError> _variableErrors = [];
+    private string? _componentName;
 
     private RecipeReader(string file, List<RecipeError> errors)
     {
@@ -84,6 +87,7 @@ internal sealed partial class RecipeReader
         if (name is not null)
         {
             CheckComponentName(name.Value, name.Node, "ComponentName");
+            _componentName = name.Value;
         }
 
         // A number (ComponentVersion: 1.0) is read as its text, as Jackson does, so that the error says what is
@@ -228,6 +232,7 @@ internal sealed partial class RecipeReader
             if (entry.Value is RecipeMapping defaultsMap)
             {
                 defaults = (JsonObject)ToJson(defaultsMap, "ComponentConfiguration.DefaultConfiguration")!;
+                CheckPolicyIds(defaultsMap);
             }
             else
             {
@@ -298,6 +303,11 @@ internal sealed partial class RecipeReader
             var name = entry.Key.Value;
             var path = "ComponentDependencies." + name;
             CheckComponentName(name, entry.Key, "ComponentDependencies");
+            _dependencyNames.Add(name);
+            if (name == _componentName)
+            {
+                Error(entry.Key, $"{path}: a component cannot depend on itself");
+            }
             if (entry.Value is not RecipeMapping dependency)
             {
                 if (IsNull(entry.Value))
@@ -577,6 +587,7 @@ internal sealed partial class RecipeReader
         var node = entry.Value;
         if (node is RecipeScalar { Type: RecipeScalarType.String } script)
         {
+            CheckVariables(script, path);
             return new LifecycleStep { Script = script.Value, IsScriptOnly = true, Location = script.Location };
         }
 
@@ -594,6 +605,10 @@ internal sealed partial class RecipeReader
 
         var keys = Keys(map, path, StepKeys, null);
         var scriptText = RequiredString(keys, "Script", map, path);
+        if (scriptText is not null)
+        {
+            CheckVariables(scriptText.Node, path + ".Script");
+        }
 
         int? timeout = null;
         string? timeoutExpression = null;
@@ -722,6 +737,7 @@ internal sealed partial class RecipeReader
 
             if (entry.Value is RecipeScalar scalar && scalar.Type != RecipeScalarType.Null)
             {
+                CheckVariables(scalar, $"{path}.{name}");
                 result[name] = JavaText.ScalarText(scalar) ?? scalar.Value;
             }
             else if (IsNull(entry.Value))
@@ -964,6 +980,105 @@ internal sealed partial class RecipeReader
         return values[0];
     }
 
+    /// <summary>
+    /// Policy ids must be unique across all the services of a component's accessControl: the Nucleus keys policies
+    /// by id, so a repeated id silently replaces the other policy.
+    /// </summary>
+    private void CheckPolicyIds(RecipeMapping defaults)
+    {
+        var accessControl = defaults.Entries.FirstOrDefault(e => e.Key.Value == "accessControl");
+        if (accessControl?.Value is not RecipeMapping services)
+        {
+            return;
+        }
+
+        var seen = new Dictionary<string, (string Service, RecipeScalar Key)>(StringComparer.Ordinal);
+        foreach (var service in services.Entries)
+        {
+            if (service.Value is not RecipeMapping policies)
+            {
+                continue;
+            }
+
+            foreach (var policy in policies.Entries)
+            {
+                if (seen.TryGetValue(policy.Key.Value, out var first))
+                {
+                    Error(policy.Key, $"ComponentConfiguration.DefaultConfiguration.accessControl.{service.Key.Value}: policy id '{policy.Key.Value}' is already used by {first.Service} (line {first.Key.Location.Line.ToString(CultureInfo.InvariantCulture)}); policy ids must be unique within a component");
+                }
+                else
+                {
+                    seen[policy.Key.Value] = (service.Key.Value, policy.Key);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Recipe variables in a lifecycle value: a known namespace with an unknown key, a configuration key that is not a
+    /// JSON pointer, or another component's variable for a component that is not a direct dependency are errors (the
+    /// Nucleus would leave the text as written and the script would run with it). Text that only looks like a
+    /// variable in an unknown namespace (<c>${HOME:-/tmp}</c>) is left alone, as the Nucleus leaves it.
+    /// </summary>
+    private void CheckVariables(RecipeScalar scalar, string path)
+    {
+        if (scalar.Type != RecipeScalarType.String)
+        {
+            return;
+        }
+
+        foreach (Match match in VariableCandidatePattern().Matches(scalar.Value))
+        {
+            var first = match.Groups[1].Value;
+            var rest = match.Groups[2].Value;
+            string? problem;
+            if (SelfNamespaces.Contains(first))
+            {
+                problem = KeyProblem(first, rest, self: true);
+            }
+            else
+            {
+                var colon = rest.IndexOf(':', StringComparison.Ordinal);
+                if (colon < 0 || !CrossNamespaces.Contains(rest[..colon]))
+                {
+                    continue;
+                }
+
+                problem = !_dependencyNames.Contains(first)
+                    ? $"'{first}' is not a direct dependency of this component (ComponentDependencies), so its variables cannot be used"
+                    : KeyProblem(rest[..colon], rest[(colon + 1)..], self: false);
+            }
+
+            if (problem is null)
+            {
+                continue;
+            }
+
+            var line = scalar.Value.AsSpan(0, match.Index).Count('\n');
+            var where = line == 0 ? scalar.LocationOf(match.Index) : scalar.Location;
+            var inLine = line == 0 ? string.Empty : $" (line {(line + 1).ToString(CultureInfo.InvariantCulture)} of the value)";
+            var error = new RecipeError(where, $"{path}: {match.Value}{inLine}: {problem}");
+            if (_variableErrors.Add(error))
+            {
+                _errors.Add(error);
+            }
+        }
+    }
+
+    private static readonly HashSet<string> SelfNamespaces = new(StringComparer.Ordinal) { "artifacts", "work", "kernel", "iot", "configuration" };
+
+    private static readonly HashSet<string> CrossNamespaces = new(StringComparer.Ordinal) { "artifacts", "work", "configuration" };
+
+    private static string? KeyProblem(string ns, string key, bool self) => ns switch
+    {
+        "artifacts" => key is "path" or "decompressedPath" ? null : $"unknown key '{key}' of artifacts (path or decompressedPath)",
+        "work" => key == "path" ? null : $"unknown key '{key}' of work (path)",
+        "kernel" => key == "rootPath" ? null : $"unknown key '{key}' of kernel (rootPath)",
+        "iot" => key == "thingName" ? null : $"unknown key '{key}' of iot (thingName)",
+        "configuration" => key.Length == 0 || key[0] == '/' ? null : $"'{key}' is not a JSON pointer: configuration keys start with '/' (the Nucleus fails the deployment)",
+        _ => self ? $"unknown namespace '{ns}'" : null,
+    };
+
     private static bool IsNull(RecipeNode node) => node is RecipeScalar { Type: RecipeScalarType.Null };
 
     private void WrongType(RecipeNode node, string path, string expected) =>
@@ -982,6 +1097,9 @@ internal sealed partial class RecipeReader
 
     [GeneratedRegex("^arn:aws(-(cn|us-gov|iso(-[a-z])?))?:lambda:.*$", RegexOptions.CultureInvariant)]
     private static partial Regex LambdaArnPattern();
+
+    [GeneratedRegex(@"\{([.\w-]+):([^{}\s]*)\}", RegexOptions.CultureInvariant)]
+    private static partial Regex VariableCandidatePattern();
 
     [GeneratedRegex(@"\{[.\w-]+:[^}]*\}", RegexOptions.CultureInvariant)]
     private static partial Regex RecipeVariablePattern();

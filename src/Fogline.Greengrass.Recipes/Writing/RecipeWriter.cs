@@ -13,7 +13,7 @@ namespace Fogline.Greengrass.Recipes.Writing;
 /// Writes a recipe with the canonical key names, as JSON or YAML. Reading the output gives back an equal model
 /// (values the Nucleus turns into text, such as Setenv numbers, are written as that text).
 /// </summary>
-internal static partial class RecipeWriter
+public static partial class RecipeWriter
 {
     public static string ToJson(ComponentRecipe recipe)
     {

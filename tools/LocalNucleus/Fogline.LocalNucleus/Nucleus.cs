@@ -28,6 +28,7 @@ public sealed class Nucleus : IAsyncDisposable
     private readonly NucleusContext _context;
     private readonly RpcServer _server;
     private CloudControlServer? _cloudControl;
+    private int _disposed;
 
     private Nucleus(NucleusOptions options, ILoggerFactory loggerFactory)
     {
@@ -43,6 +44,7 @@ public sealed class Nucleus : IAsyncDisposable
         Supervisor = new Lifecycle.ComponentSupervisor(this, new DefaultComponentController(_context.Components), options.Lifecycle, loggerFactory.CreateLogger("Fogline.LocalNucleus.Lifecycle"));
         Controller = Supervisor;
         ConfigurationValidation = new ConfigurationValidation();
+        Deployments = new Deployments.DeploymentService(this, options.Deployments, loggerFactory.CreateLogger("Fogline.LocalNucleus.Deployments"));
         Service = new NucleusIpcService(this, loggerFactory.CreateLogger("Fogline.LocalNucleus.Ipc"));
         _server = new RpcServer(Service, new RpcServerOptions { ConnectTimeout = options.IpcConnectTimeout }, loggerFactory);
     }
@@ -98,6 +100,9 @@ public sealed class Nucleus : IAsyncDisposable
     /// <summary>Runs components from their recipes as processes (the lifecycle manager).</summary>
     public Lifecycle.ComponentSupervisor Supervisor { get; }
 
+    /// <summary>Local deployments (CreateLocalDeployment and the rest) and the component store.</summary>
+    public Deployments.DeploymentService Deployments { get; }
+
     /// <summary>What restarts, stops, pauses and resumes components; <see cref="DefaultComponentController"/> until a process supervisor is set.</summary>
     public IComponentController Controller { get; set; }
 
@@ -127,6 +132,7 @@ public sealed class Nucleus : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         var nucleus = new Nucleus(options, loggerFactory ?? NullLoggerFactory.Instance);
         nucleus._server.Listen(nucleus.SocketPath);
+        nucleus.Deployments.Start();
         return Task.FromResult(nucleus);
     }
 
@@ -173,6 +179,15 @@ public sealed class Nucleus : IAsyncDisposable
     /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
+        // Components stop first (Shutdown, then their process groups), while IPC still serves them.
+        await Deployments.DisposeAsync().ConfigureAwait(false);
+        Deployments.SaveConfiguration();
+        await Supervisor.DisposeAsync().ConfigureAwait(false);
         if (_cloudControl is not null)
         {
             await _cloudControl.DisposeAsync().ConfigureAwait(false);

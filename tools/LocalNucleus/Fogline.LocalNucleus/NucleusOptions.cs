@@ -32,4 +32,7 @@ public sealed class NucleusOptions
 
     /// <summary>How component processes are run (error reset time, shutdown grace period).</summary>
     public Lifecycle.LifecycleOptions Lifecycle { get; init; } = new();
+
+    /// <summary>How local deployments run (timeouts, the platform manifests are chosen for).</summary>
+    public Deployments.DeploymentOptions Deployments { get; init; } = new();
 }

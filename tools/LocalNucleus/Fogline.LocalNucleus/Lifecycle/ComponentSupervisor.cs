@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Text.Json.Nodes;
 using Fogline.Greengrass.Ipc;
 using Fogline.Greengrass.Recipes;
+using Fogline.Greengrass.Recipes.Writing;
 using Fogline.LocalNucleus.Components;
 using Microsoft.Extensions.Logging;
 
@@ -94,9 +96,28 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
             var wanted = desired.ToDictionary(d => d.Name, StringComparer.Ordinal);
             List<Managed> toStop;
             List<ResolvedComponent> toStart;
+            List<(Managed Managed, ResolvedComponent Desired)> reconfigured;
             lock (_gate)
             {
                 toStop = [.. _managed.Values.Where(m => !wanted.TryGetValue(m.Name, out var d) || Changed(m.Resolved, d) || m.Record.State == LifecycleState.Broken)];
+                reconfigured = [.. _managed.Values.Where(m => !toStop.Contains(m) && !JsonNode.DeepEquals(_nucleus.Configuration.Snapshot(m.Name), wanted[m.Name].Configuration)).Select(m => (m, wanted[m.Name]))];
+            }
+
+            // A configuration change alone reaches the component as configuration updates (SubscribeToConfigurationUpdate);
+            // it is restarted only when the change alters its interpolated lifecycle, as with the Nucleus.
+            foreach (var (m, d) in reconfigured)
+            {
+                _nucleus.Configuration.SetConfiguration(m.Name, (JsonObject)d.Configuration.DeepClone());
+                var before = m.Lifecycle is null ? null : RecipeWriter.ToNode(m.Lifecycle).ToJsonString();
+                m.Resolved = d;
+                if (before is not null && RecipeWriter.ToNode(Interpolate(m)).ToJsonString() != before)
+                {
+                    toStop.Add(m);
+                }
+            }
+
+            lock (_gate)
+            {
                 toStart = [.. desired.Where(d => !_managed.TryGetValue(d.Name, out var m) || toStop.Contains(m))];
             }
 
@@ -238,7 +259,7 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
     private static bool Changed(ResolvedComponent current, ResolvedComponent desired) =>
         current.Version != desired.Version
         || current.Recipe.ToJson() != desired.Recipe.ToJson()
-        || current.Configuration.ToJsonString() != desired.Configuration.ToJsonString();
+        || current.Paths != desired.Paths;
 
     private Managed? Find(ComponentRecord component)
     {
@@ -791,7 +812,7 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
 
         public string Name => Resolved.Name;
 
-        public ResolvedComponent Resolved { get; } = resolved;
+        public ResolvedComponent Resolved { get; set; } = resolved;
 
         public ComponentRecord Record { get; } = record;
 

@@ -61,6 +61,9 @@ public static class Cli
 /// <summary>Log messages of the command line (event ids 2900-2999).</summary>
 internal static partial class CliLog
 {
+    [LoggerMessage(2910, LogLevel.Information, "Deployment {DeploymentId} submitted")]
+    public static partial void DeploymentSubmitted(ILogger logger, string deploymentId);
+
     [LoggerMessage(2900, LogLevel.Information, "Local Nucleus listening on {SocketPath} as thing {ThingName}")]
     public static partial void Started(ILogger logger, string socketPath, string thingName);
 

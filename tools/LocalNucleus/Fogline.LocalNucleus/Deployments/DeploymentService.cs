@@ -471,7 +471,18 @@ public sealed partial class DeploymentService : IAsyncDisposable
             all[name] = Snapshot(name);
         }
 
-        WriteJson(Path.Combine(DeploymentsPath, "configuration.json"), all);
+        try
+        {
+            if (all.Count > 0 || File.Exists(Path.Combine(DeploymentsPath, "configuration.json")))
+            {
+                Directory.CreateDirectory(DeploymentsPath);
+                WriteJson(Path.Combine(DeploymentsPath, "configuration.json"), all);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            DeploymentLog.SaveFailed(_logger, e.Message);
+        }
     }
 
     private void Finish(DeploymentRecord record, DeploymentStatus status, DetailedDeploymentStatus? detailed, IReadOnlyList<string> stack, IReadOnlyList<string> types, string? cause)
@@ -641,6 +652,9 @@ internal static partial class DeploymentLog
 
     [LoggerMessage(2807, LogLevel.Warning, "Could not restore the components of the last deployment: {Reason}")]
     public static partial void RestoreFailed(ILogger logger, string reason);
+
+    [LoggerMessage(2809, LogLevel.Warning, "Could not save the components' configuration: {Reason}")]
+    public static partial void SaveFailed(ILogger logger, string reason);
 
     [LoggerMessage(2808, LogLevel.Warning, "Ignoring deployment record {File}: {Reason}")]
     public static partial void BadRecord(ILogger logger, string file, string reason);

@@ -175,10 +175,37 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
             return await _fallback.RestartAsync(component, cancellationToken).ConfigureAwait(false);
         }
 
-        await StopManagedAsync(m, forget: false).ConfigureAwait(false);
-        m.ClearErrors();
-        StartLoop(m);
+        await RestartManagedAsync(m, clearErrors: true).ConfigureAwait(false);
         return true;
+    }
+
+    /// <summary>Stops and starts a component as one step, so that restarts asked for at the same time do not interleave.</summary>
+    private async Task RestartManagedAsync(Managed m, bool clearErrors)
+    {
+        await m.Control.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await StopManagedCoreAsync(m, forget: false).ConfigureAwait(false);
+            bool stillManaged;
+            lock (_gate)
+            {
+                stillManaged = _managed.TryGetValue(m.Name, out var current) && ReferenceEquals(current, m);
+            }
+
+            if (stillManaged)
+            {
+                if (clearErrors)
+                {
+                    m.ClearErrors();
+                }
+
+                StartLoop(m);
+            }
+        }
+        finally
+        {
+            m.Control.Release();
+        }
     }
 
     /// <inheritdoc />
@@ -365,8 +392,23 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
 
     private async Task StopManagedAsync(Managed m, bool forget)
     {
+        // One stop at a time per component: a dependency's restart and a deployment may both stop it.
+        await m.Control.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await StopManagedCoreAsync(m, forget).ConfigureAwait(false);
+        }
+        finally
+        {
+            m.Control.Release();
+        }
+    }
+
+    private async Task StopManagedCoreAsync(Managed m, bool forget)
+    {
         if (m.LoopCts is { } cts)
         {
+            var running = m.Loop;
             var state = m.Record.State;
             var wasActive = state == LifecycleState.Running || state == LifecycleState.Starting || state == LifecycleState.Installed || state == LifecycleState.New || state == LifecycleState.Errored;
             if (wasActive)
@@ -382,7 +424,7 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
             }
 
             await TerminateAllAsync(m).ConfigureAwait(false);
-            if (m.Loop is { } loop)
+            if (running is { } loop)
             {
                 try
                 {
@@ -673,7 +715,9 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
             using var timeout = timeoutSeconds is { } seconds ? new CancellationTokenSource(TimeSpan.FromSeconds(seconds), _time) : new CancellationTokenSource();
             try
             {
-                var exited = process.WaitForExitAsync(CancellationToken.None);
+                // The step is over when its leader exits, whether or not what it left in its group still holds
+                // stdout open (WaitForExitAsync would wait for that too).
+                var exited = LeaderExitedAsync(process);
                 var waitFor = new List<Task> { exited, Task.Delay(Timeout.Infinite, timeout.Token), Task.Delay(Timeout.Infinite, ct) };
                 if (abortWhen is not null)
                 {
@@ -684,7 +728,6 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
                 if (first == exited)
                 {
                     await exited.ConfigureAwait(false);
-                    process.WaitForExit();
                     SupervisorLog.StepExited(_logger, m.Name, name, process.ExitCode);
 
                     // The step's leader is gone; what it left behind in its group goes when the component stops.
@@ -698,7 +741,14 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
 
                 if (ct.IsCancellationRequested)
                 {
-                    // Stopping: the caller signals the group (after Shutdown).
+                    // Stopping: the caller signals the group (after Shutdown). Should the step have started after the
+                    // caller looked for processes, nobody else will: kill the group when it outlasts the grace period.
+                    var grace = Task.Delay(_options.ShutdownGracePeriod + _options.ShutdownGracePeriod + TimeSpan.FromSeconds(1), _time);
+                    if (await Task.WhenAny(exited, grace).ConfigureAwait(false) != exited)
+                    {
+                        Signal(process.Id, SIGKILL);
+                    }
+
                     await WaitQuietlyAsync(exited).ConfigureAwait(false);
                     return new StepResult(null);
                 }
@@ -713,6 +763,19 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
                 m.Remove(process);
             }
         }
+    }
+
+    private static Task LeaderExitedAsync(Process process)
+    {
+        var exited = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.EnableRaisingEvents = true;
+        process.Exited += (_, _) => exited.TrySetResult();
+        if (process.HasExited)
+        {
+            exited.TrySetResult();
+        }
+
+        return exited.Task;
     }
 
     private static async Task WaitQuietlyAsync(Task exited)
@@ -777,20 +840,7 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
                 if (!dependent.Stopping && (s == LifecycleState.Running || s == LifecycleState.Starting || s == LifecycleState.Finished))
                 {
                     SupervisorLog.DependencyRestart(_logger, dependent.Name, m.Name);
-                    _ = Task.Run(async () =>
-                    {
-                        await StopManagedAsync(dependent, forget: false).ConfigureAwait(false);
-                        bool stillManaged;
-                        lock (_gate)
-                        {
-                            stillManaged = _managed.TryGetValue(dependent.Name, out var current) && ReferenceEquals(current, dependent);
-                        }
-
-                        if (stillManaged)
-                        {
-                            StartLoop(dependent);
-                        }
-                    });
+                    _ = Task.Run(() => RestartManagedAsync(dependent, clearErrors: false));
                 }
             }
         }
@@ -831,6 +881,8 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
         public volatile bool Stopping;
 
         public int SoftWaits;
+
+        public SemaphoreSlim Control { get; } = new(1, 1);
 
         public void Add(Process p)
         {

@@ -22,9 +22,15 @@ internal static class StartCommand
     {
         var initConfig = new Option<FileInfo?>("--init-config") { Description = "A Nucleus configuration file (YAML or JSON) whose services become components." };
         var thingName = new Option<string?>("--thing-name") { Description = "The core device's thing name (default: system.thingName of the init config, else LocalCoreDevice)." };
-        var command = new Command("start", "Run the local Nucleus in the foreground until SIGINT/SIGTERM.");
+        var recipeDir = new Option<string?>("--recipeDir", "-r") { Description = "Deploy at start: the directory of the recipes." };
+        var artifactDir = new Option<string?>("--artifactDir", "-a") { Description = "Deploy at start: the directory of the artifacts (NAME/VERSION/file)." };
+        var merge = new Option<string[]>("--merge", "-m") { Description = "Deploy at start: a root component NAME=VERSION (repeatable)." };
+        var command = new Command("start", "Run the local Nucleus in the foreground until SIGINT/SIGTERM; with --merge, deploy components as it starts.");
         command.Options.Add(initConfig);
         command.Options.Add(thingName);
+        command.Options.Add(recipeDir);
+        command.Options.Add(artifactDir);
+        command.Options.Add(merge);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -51,9 +57,17 @@ internal static class StartCommand
             var thing = parse.GetValue(thingName) ?? config?["system"]?["thingName"]?.GetValue<string>() ?? "LocalCoreDevice";
             // The live view owns the terminal: it shows the state instead of log lines.
             var live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
-            using var loggerFactory = live
-                ? (ILoggerFactory)NullLoggerFactory.Instance
-                : LoggerFactory.Create(b => b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; }).SetMinimumLevel(LogLevel.Information));
+            // The local Nucleus's own log always goes to <root>/logs/greengrass.log, as the Nucleus's does.
+            Directory.CreateDirectory(Path.Combine(root, "logs"));
+            using var loggerFactory = LoggerFactory.Create(b =>
+            {
+                b.SetMinimumLevel(LogLevel.Information);
+                b.AddProvider(new Lifecycle.FileLoggerProvider(Path.Combine(root, "logs", "greengrass.log")));
+                if (!live)
+                {
+                    b.AddSimpleConsole(o => { o.SingleLine = true; o.TimestampFormat = "HH:mm:ss.fff "; });
+                }
+            });
             var log = loggerFactory.CreateLogger("local-nucleus");
             if (File.Exists(Path.Combine(root, Nucleus.SocketFileName)) && CliIpcInfo.TryRead(root) is not null)
             {
@@ -84,6 +98,40 @@ internal static class StartCommand
 
             nucleus.Components.StateChanged += (_, change) => CliLog.ComponentState(log, change.Component.Name, change.Current.Value);
             nucleus.IoTCore.StateChanged += (_, change) => CliLog.Connection(log, change.IsOnline ? "up" : "down");
+
+            if (parse.GetValue(merge) is { Length: > 0 } roots)
+            {
+                var versions = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var value in roots)
+                {
+                    var equals = value.IndexOf('=', StringComparison.Ordinal);
+                    if (equals <= 0 || equals == value.Length - 1)
+                    {
+                        return await FailAsync(error, $"--merge takes NAME=VERSION, not '{value}'");
+                    }
+
+                    versions[value[..equals]] = value[(equals + 1)..];
+                }
+
+                try
+                {
+                    var id = nucleus.Deployments.Submit(new Fogline.Greengrass.Ipc.CreateLocalDeploymentRequest
+                    {
+                        RecipeDirectoryPath = parse.GetValue(recipeDir) is { } r ? Path.GetFullPath(r) : null,
+                        ArtifactsDirectoryPath = parse.GetValue(artifactDir) is { } a ? Path.GetFullPath(a) : null,
+                        RootComponentVersionsToAdd = versions,
+                    });
+                    CliLog.DeploymentSubmitted(log, id);
+                    if (!live)
+                    {
+                        await output.WriteLineAsync("Local deployment submitted! Deployment Id: " + id);
+                    }
+                }
+                catch (Deployments.DeploymentValidationException ex)
+                {
+                    return await FailAsync(error, "the deployment is invalid:\n" + string.Join("\n", ex.Errors));
+                }
+            }
 
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>

@@ -1,6 +1,6 @@
 // Fogline build script, run with Cake from the local tool manifest (.config/dotnet-tools.json):
 //   dotnet tool restore && dotnet cake --target=Test
-// Targets: Clean, Restore, Build, CheckGenerated, Test (the default), Conformance (only the real-peer tests).
+// Targets: Clean, Restore, Build, CheckGenerated, Components, Test (the default), Conformance (only the real-peer tests).
 
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Debug");
@@ -35,6 +35,27 @@ Task("CheckGenerated")
         new DotNetRunSettings { Configuration = configuration, NoBuild = true, NoRestore = true });
 });
 
+// The pipeline components as their recipes deploy them: one NativeAOT binary each (linux-x64), in the greengrass-cli
+// artifact layout artifacts/components/NAME/VERSION/FILE that `local-nucleus deployment create --artifactDir` takes.
+var pipelineComponents = new[] { "SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine" };
+Task("Components")
+    .Does(() =>
+{
+    foreach (var name in pipelineComponents)
+    {
+        var output = Directory($"./artifacts/components/com.fogline.{name}/1.0.0");
+        DotNetPublish($"./components/{name}/{name}.csproj", new DotNetPublishSettings
+        {
+            Configuration = "Release",
+            Runtime = "linux-x64",
+            OutputDirectory = output,
+            MSBuildSettings = new DotNetMSBuildSettings().WithProperty("PublishAot", "true").WithProperty("DebugType", "none").WithProperty("StripSymbols", "true"),
+        });
+        DeleteFiles(GetFiles($"{output}/*.pdb"));
+        DeleteFiles(GetFiles($"{output}/*.dbg"));
+    }
+});
+
 // The conformance tests run the official AWS IPC clients (npm) against our server: install them from the lock file.
 Task("InstallPeers")
     .Does(() =>
@@ -54,6 +75,7 @@ Task("Test")
     .IsDependentOn("Build")
     .IsDependentOn("CheckGenerated")
     .IsDependentOn("InstallPeers")
+    .IsDependentOn("Components")
     .Does(() =>
 {
     DotNetTest(solution, new DotNetTestSettings

@@ -1,0 +1,4 @@
+using Fogline.Aggregator;
+using Fogline.Components.Hosting;
+
+return await ComponentHost.RunAsync(new AggregatorComponent());

@@ -1,0 +1,21 @@
+namespace Fogline.SensorGateway.Sources;
+
+/// <summary>One value a source read, for one metric.</summary>
+/// <param name="Metric">The metric.</param>
+/// <param name="Unit">Its unit, or null.</param>
+/// <param name="Value">The value (NaN when there is none).</param>
+/// <param name="Quality">0 good, 1 stale (the device is unreachable: the last value), 2 bad (could not be converted).</param>
+public readonly record struct SourceValue(string Metric, string? Unit, double Value, int Quality);
+
+/// <summary>A device's source of readings, polled by the gateway at the device's interval.</summary>
+public interface ISensorSource : IAsyncDisposable
+{
+    /// <summary>What the device is, for logs ("modbus 10.0.0.5:502 unit 1").</summary>
+    string Describe();
+
+    /// <summary>
+    /// Reads every metric once; writes the values into <paramref name="values"/> (cleared first). A source that
+    /// cannot reach its device returns its metrics as stale rather than throwing.
+    /// </summary>
+    ValueTask PollAsync(List<SourceValue> values, CancellationToken cancellationToken);
+}

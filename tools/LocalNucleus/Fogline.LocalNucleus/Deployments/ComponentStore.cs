@@ -155,11 +155,25 @@ public sealed class ComponentStore
 
         lock (_lock)
         {
+            var changed = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (from, to, artifact) in copies.DistinctBy(c => c.To))
             {
+                // A component version's artifacts may be running: an identical file is left alone, a different one
+                // replaced by a rename (a running program keeps the file it started from; writing into it would
+                // fail with "text file busy" or corrupt it).
                 Directory.CreateDirectory(Path.GetDirectoryName(to)!);
-                File.Copy(from, to, overwrite: true);
-                ApplyPermission(to, artifact.Permission);
+                if (!SameContent(from, to))
+                {
+                    var temporary = to + ".importing";
+                    File.Copy(from, temporary, overwrite: true);
+                    ApplyPermission(temporary, artifact.Permission);
+                    File.Move(temporary, to, overwrite: true);
+                    changed.Add(to);
+                }
+                else
+                {
+                    ApplyPermission(to, artifact.Permission);
+                }
             }
 
             foreach (var (recipe, text, path) in recipes)
@@ -169,8 +183,25 @@ public sealed class ComponentStore
                     var paths = PathsOf(recipe.ComponentName, recipe.ComponentVersion);
                     var archive = Path.Combine(paths.ArtifactsPath, ArtifactFileName(zip));
                     var into = Path.Combine(paths.DecompressedPath, Path.GetFileNameWithoutExtension(archive));
-                    Directory.CreateDirectory(into);
-                    ZipFile.ExtractToDirectory(archive, into, overwriteFiles: true);
+                    if (Directory.Exists(into) && !changed.Contains(archive))
+                    {
+                        continue;
+                    }
+
+                    // Unpacked beside and swapped in, so a running version keeps the files it has open.
+                    var unpacking = into + ".unpacking";
+                    if (Directory.Exists(unpacking))
+                    {
+                        Directory.Delete(unpacking, recursive: true);
+                    }
+
+                    ZipFile.ExtractToDirectory(archive, unpacking);
+                    if (Directory.Exists(into))
+                    {
+                        Directory.Delete(into, recursive: true);
+                    }
+
+                    Directory.Move(unpacking, into);
                 }
 
                 var extension = recipe.File.EndsWith(".json", StringComparison.OrdinalIgnoreCase) ? ".json" : ".yaml";
@@ -235,6 +266,18 @@ public sealed class ComponentStore
     }
 
     private static string Key(string name, SemVersion version) => name + "@" + version;
+
+    private static bool SameContent(string a, string b)
+    {
+        if (!File.Exists(b) || new FileInfo(a).Length != new FileInfo(b).Length)
+        {
+            return false;
+        }
+
+        using var x = File.OpenRead(a);
+        using var y = File.OpenRead(b);
+        return System.Security.Cryptography.SHA256.HashData(x).AsSpan().SequenceEqual(System.Security.Cryptography.SHA256.HashData(y));
+    }
 
     private string RecipeFile(string name, SemVersion version, string extension) => Path.Combine(RecipesPath, $"{name}@{version}.recipe{extension}");
 

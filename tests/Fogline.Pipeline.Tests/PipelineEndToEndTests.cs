@@ -1,0 +1,185 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Fogline.Greengrass.Ipc;
+using Fogline.LocalNucleus;
+using Fogline.LocalNucleus.Deployments;
+
+namespace Fogline.Pipeline.Tests;
+
+/// <summary>
+/// The pipeline's real binaries (the NativeAOT builds in artifacts/components, made by `dotnet cake
+/// --target=Components`, which the Test target runs first) deployed from the repository's recipes on a local
+/// Nucleus; the test publishes raw readings as a sensor would and watches what comes out.
+/// </summary>
+[NonParallelizable]
+[CancelAfter(120_000)]
+public class PipelineEndToEndTests
+{
+    private const string Probe = "com.fogline.test.Probe";
+    private Nucleus _nucleus = null!;
+    private GreengrassIpcClient _probe = null!;
+    private readonly ConcurrentQueue<(string Topic, JsonNode Message)> _seen = new();
+    private string _root = null!;
+
+    private static string RepositoryRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "GreengrassComponents.sln")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            throw new DirectoryNotFoundException("GreengrassComponents.sln not found");
+        }
+    }
+
+    [SetUp]
+    public async Task SetUp()
+    {
+        var artifacts = Path.Combine(RepositoryRoot, "artifacts", "components");
+        foreach (var name in new[] { "EdgeFilter", "Aggregator", "AlertEngine", "SensorGateway" })
+        {
+            Assert.That(File.Exists(Path.Combine(artifacts, "com.fogline." + name, "1.0.0", name)), Is.True,
+                $"the {name} binary is missing: build the components first (dotnet cake --target=Components)");
+        }
+
+        _root = Path.Combine(Path.GetTempPath(), "fogline-pipeline-" + Guid.NewGuid().ToString("N")[..8]);
+        _nucleus = await Nucleus.StartAsync(new NucleusOptions { RootPath = _root, Deployments = new DeploymentOptions { ApplyTimeout = TimeSpan.FromSeconds(60) } });
+        var probe = _nucleus.AddComponent(Probe, "1.0.0", JsonNode.Parse("""
+            {"accessControl": {"aws.greengrass.ipc.pubsub": {"probe:1": {"operations": ["*"], "resources": ["*"]}}}}
+            """)!.AsObject());
+        _probe = await GreengrassIpcClient.ConnectAsync(new GreengrassIpcClientOptions { SocketPath = _nucleus.SocketPath, AuthToken = probe.Token });
+        foreach (var topic in new[] { "fogline/filtered/#", "fogline/summary/#", "fogline/alerts/#", "fogline/actuate/#", "fogline/metrics/#" })
+        {
+            await _probe.SubscribeToTopicAsync(new SubscribeToTopicRequest { Topic = topic }, m =>
+            {
+                var bytes = m.BinaryMessage?.Message ?? ReadOnlyMemory<byte>.Empty;
+                _seen.Enqueue((m.BinaryMessage?.Context?.Topic ?? topic, JsonNode.Parse(bytes.Span)!));
+            });
+        }
+    }
+
+    [TearDown]
+    public async Task TearDown()
+    {
+        await _probe.DisposeAsync();
+        await _nucleus.DisposeAsync();
+        Directory.Delete(_root, recursive: true);
+    }
+
+    [Test]
+    public async Task ReadingsIn_FilteredWindowsAndAlertsOut_RulesChangeLive_MalformedPayloadsAreSkipped()
+    {
+        var deployed = await DeployAsync(new Dictionary<string, string>
+        {
+            ["com.fogline.EdgeFilter"] = """{"MERGE": {"deviation": 0.5, "maxSilenceSeconds": 0}}""",
+            ["com.fogline.Aggregator"] = """{"MERGE": {"windowSeconds": 1}}""",
+            ["com.fogline.AlertEngine"] = """{"RESET": ["/rules"], "MERGE": {"rules": [{"name": "hot", "metric": "temperature", "direction": "above", "warning": 70, "critical": 80, "hysteresis": 1}]}}""",
+        }, "com.fogline.EdgeFilter", "com.fogline.Aggregator", "com.fogline.AlertEngine");
+        Assert.That(deployed.Status, Is.EqualTo(DeploymentStatus.Succeeded), deployed.FailureCause);
+
+        // A slow straight ramp from 60 to 85 with a little noise: the filter needs few points for it; the rule goes
+        // warning at 70 and critical at 80.
+        var sent = 0;
+        for (var i = 0; i <= 250; i++)
+        {
+            await PublishRawAsync("hall-a", "press-1", "temperature", 60 + (i * 0.1) + (i % 2 == 0 ? 0.05 : -0.05), i);
+            sent++;
+        }
+
+        await WaitAsync(() => Count("fogline/alerts/") >= 2, "warning and critical alerts");
+        var alerts = Messages("fogline/alerts/").ToList();
+        Assert.That(alerts.Select(a => a["severity"]!.GetValue<string>()), Is.EqualTo(new[] { "warning", "critical" }));
+        Assert.That(alerts[0]["reading"]!["value"]!.GetValue<double>(), Is.GreaterThanOrEqualTo(70), "the alert carries the reading that triggered it");
+        Assert.That(Count("fogline/actuate/hall-a/press-1"), Is.EqualTo(2), "an actuation per alert");
+
+        await WaitAsync(() => Count("fogline/summary/") >= 1, "a window summary (windows of 1 s close on the clock)");
+        await WaitAsync(() => Count("fogline/filtered/") >= 2, "filtered readings");
+        var filtered = Count("fogline/filtered/");
+        Assert.That(filtered, Is.LessThan(sent / 4), $"the filter forwards a fraction of the {sent} readings of a ramp, not {filtered}");
+
+        // A malformed payload and one of an unknown schema version: counted, skipped, and the components go on.
+        await _probe.PublishToTopicAsync(new PublishToTopicRequest { Topic = "fogline/raw/hall-a/press-1/temperature", PublishMessage = new PublishMessage { BinaryMessage = new BinaryMessage { Message = Encoding.UTF8.GetBytes("{not json") } } });
+        await _probe.PublishToTopicAsync(new PublishToTopicRequest { Topic = "fogline/raw/hall-a/press-1/temperature", PublishMessage = new PublishMessage { BinaryMessage = new BinaryMessage { Message = Encoding.UTF8.GetBytes("""{"v":99,"zone":"hall-a","device":"press-1","metric":"temperature","value":1,"ts":1}""") } } });
+        await WaitAsync(() => Messages("fogline/metrics/com.fogline.AlertEngine").Any(m => m["counters"]!["rejected"]!.GetValue<long>() >= 2), "AlertEngine counted the two rejected payloads", 15);
+
+        // Live rule change through a deployment's configuration update: clear first, then a lower warning threshold.
+        await PublishRawAsync("hall-a", "press-1", "temperature", 50, 300);
+        await WaitAsync(() => Messages("fogline/alerts/").Any(a => a["severity"]!.GetValue<string>() == "normal"), "cleared");
+        var changed = await DeployAsync(new Dictionary<string, string>
+        {
+            ["com.fogline.AlertEngine"] = """{"MERGE": {"rules": [{"name": "hot", "metric": "temperature", "direction": "above", "warning": 40, "critical": 80, "hysteresis": 1}]}}""",
+        });
+        Assert.That(changed.Status, Is.EqualTo(DeploymentStatus.Succeeded), changed.FailureCause);
+        var pid = _nucleus.Supervisor.ProcessIds("com.fogline.AlertEngine").Single();
+        await Task.Delay(500);
+        await PublishRawAsync("hall-a", "press-1", "temperature", 50, 301);
+        await WaitAsync(() => Messages("fogline/alerts/").Count(a => a["severity"]!.GetValue<string>() == "warning") == 2, "50 is a warning under the new rule");
+        Assert.That(_nucleus.Supervisor.ProcessIds("com.fogline.AlertEngine").Single(), Is.EqualTo(pid), "applied live, without a restart");
+        foreach (var name in new[] { "com.fogline.EdgeFilter", "com.fogline.Aggregator", "com.fogline.AlertEngine" })
+        {
+            Assert.That(_nucleus.Components.TryGet(name, out var record) ? record.State : default, Is.EqualTo(Fogline.Greengrass.Ipc.LifecycleState.Running), name);
+        }
+    }
+
+    [Test]
+    public async Task SensorGatewayBinary_PublishesSimulatedReadings_ThatFlowThroughTheFilter()
+    {
+        var deployed = await DeployAsync(new Dictionary<string, string>
+        {
+            ["com.fogline.SensorGateway"] = """{"RESET": ["/devices"], "MERGE": {"devices": [{"zone": "z", "device": "sim", "source": "simulator", "intervalMs": 20, "metrics": [{"name": "temperature", "profile": "steady", "base": 20, "noise": 2}]}]}}""",
+        }, "com.fogline.SensorGateway", "com.fogline.EdgeFilter");
+        Assert.That(deployed.Status, Is.EqualTo(DeploymentStatus.Succeeded), deployed.FailureCause);
+
+        await WaitAsync(() => Count("fogline/filtered/z/sim/temperature") >= 10, "simulated readings through the filter");
+        await WaitAsync(() => Messages("fogline/metrics/com.fogline.SensorGateway").Any(m => m["counters"]!["readings"]?.GetValue<long>() >= 50), "the gateway's counters", 15);
+    }
+
+    private async Task<DeploymentRecord> DeployAsync(Dictionary<string, string> configuration, params string[] roots)
+    {
+        var id = _nucleus.Deployments.Submit(new CreateLocalDeploymentRequest
+        {
+            RecipeDirectoryPath = Path.Combine(RepositoryRoot, "recipes"),
+            ArtifactsDirectoryPath = Path.Combine(RepositoryRoot, "artifacts", "components"),
+            RootComponentVersionsToAdd = roots.ToDictionary(r => r, _ => "1.0.0"),
+            ComponentToConfiguration = configuration.ToDictionary(c => c.Key, c => JsonDocument.Parse(c.Value).RootElement.Clone()),
+        });
+        return await _nucleus.Deployments.WaitAsync(id);
+    }
+
+    private async Task PublishRawAsync(string zone, string device, string metric, double value, long seq)
+    {
+        var ts = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0;
+        var json = string.Create(CultureInfo.InvariantCulture, $$"""{"v":1,"zone":"{{zone}}","device":"{{device}}","metric":"{{metric}}","value":{{value}},"unit":"C","ts":{{ts}},"seq":{{seq}}}""");
+        await _probe.PublishToTopicAsync(new PublishToTopicRequest
+        {
+            Topic = $"fogline/raw/{zone}/{device}/{metric}",
+            PublishMessage = new PublishMessage { BinaryMessage = new BinaryMessage { Message = Encoding.UTF8.GetBytes(json) } },
+        });
+    }
+
+    private int Count(string topicPrefix) => _seen.Count(s => s.Topic.StartsWith(topicPrefix, StringComparison.Ordinal));
+
+    private IEnumerable<JsonNode> Messages(string topicPrefix) => _seen.Where(s => s.Topic.StartsWith(topicPrefix, StringComparison.Ordinal)).Select(s => s.Message);
+
+    private static async Task WaitAsync(Func<bool> condition, string what, int seconds = 10)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(seconds);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail("timed out waiting for: " + what);
+            }
+
+            await Task.Delay(20);
+        }
+    }
+}

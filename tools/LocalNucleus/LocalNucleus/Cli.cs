@@ -61,6 +61,9 @@ public static class Cli
 /// <summary>Log messages of the command line (event ids 2900-2999).</summary>
 internal static partial class CliLog
 {
+    [LoggerMessage(2911, LogLevel.Information, "{Summary}")]
+    public static partial void Pipeline(ILogger logger, string summary);
+
     [LoggerMessage(2910, LogLevel.Information, "Deployment {DeploymentId} submitted")]
     public static partial void DeploymentSubmitted(ILogger logger, string deploymentId);
 

@@ -147,7 +147,16 @@ internal static class StartCommand
                 }
                 else
                 {
-                    await Task.Delay(Timeout.Infinite, stop.Token);
+                    // Without a terminal: a line every 5 s on the pipeline, once a Fogline component reports.
+                    using var pipeline = new PipelineMonitor(nucleus);
+                    while (!stop.IsCancellationRequested)
+                    {
+                        await Task.Delay(TimeSpan.FromSeconds(5), stop.Token);
+                        if (pipeline.HasData)
+                        {
+                            CliLog.Pipeline(log, pipeline.Summary());
+                        }
+                    }
                 }
             }
             catch (OperationCanceledException)

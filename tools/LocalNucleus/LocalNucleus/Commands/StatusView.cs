@@ -14,7 +14,8 @@ internal static class StatusView
 
     public static async Task RunAsync(Nucleus nucleus, CancellationToken cancellationToken)
     {
-        await AnsiConsole.Live(Render(nucleus)).AutoClear(false).StartAsync(async context =>
+        using var pipeline = new PipelineMonitor(nucleus);
+        await AnsiConsole.Live(Render(nucleus, pipeline)).AutoClear(false).StartAsync(async context =>
         {
             while (!cancellationToken.IsCancellationRequested)
             {
@@ -27,12 +28,12 @@ internal static class StatusView
                     break;
                 }
 
-                context.UpdateTarget(Render(nucleus));
+                context.UpdateTarget(Render(nucleus, pipeline));
             }
         });
     }
 
-    internal static Rows Render(Nucleus nucleus)
+    internal static Rows Render(Nucleus nucleus, PipelineMonitor? pipeline = null)
     {
         var header = new Markup(Markup.Escape($"Local Nucleus {nucleus.Options.NucleusVersion} · thing {nucleus.Options.ThingName} · {nucleus.SocketPath}") + "  [grey](Ctrl+C to stop)[/]");
 
@@ -76,7 +77,39 @@ internal static class StatusView
             nucleus.PubSub.SubscriberCount.ToString(CultureInfo.InvariantCulture),
             nucleus.PubSub.TopicCount.ToString(CultureInfo.InvariantCulture));
 
-        return new Rows(header, components, cloud, pubsub);
+        if (pipeline is null || !pipeline.HasData)
+        {
+            return new Rows(header, components, cloud, pubsub);
+        }
+
+        // The Fogline pipeline's own counters (fogline/metrics/#) and its latest alerts.
+        var flow = new Table().Border(TableBorder.Rounded).Title(Markup.Escape(pipeline.Summary()));
+        flow.AddColumns("Component", "Received/s", "Published/s", "Rejected", "Dropped", "Other counters");
+        foreach (var (component, values, rates) in pipeline.Components())
+        {
+            var other = string.Join(" ", values.Where(c => c.Key is not ("received" or "published" or "rejected" or "dropped" or "errors" or "inbound_depth")).Select(c => $"{c.Key}={c.Value}"));
+            flow.AddRow(
+                Markup.Escape(component),
+                rates.TryGetValue("received", out var r) ? r.ToString("0", CultureInfo.InvariantCulture) : "-",
+                rates.TryGetValue("published", out var p) ? p.ToString("0", CultureInfo.InvariantCulture) : "-",
+                values.TryGetValue("rejected", out var rejected) ? rejected.ToString(CultureInfo.InvariantCulture) : "0",
+                values.TryGetValue("dropped", out var dropped) ? dropped.ToString(CultureInfo.InvariantCulture) : "0",
+                Markup.Escape(other));
+        }
+
+        var alerts = new Table().Border(TableBorder.Rounded).Title("Latest alerts (fogline/alerts/#)");
+        alerts.AddColumn("Alert");
+        foreach (var line in pipeline.Alerts())
+        {
+            alerts.AddRow(Markup.Escape(line));
+        }
+
+        if (pipeline.AlertCount == 0)
+        {
+            alerts.AddRow("[grey](none yet)[/]");
+        }
+
+        return new Rows(header, components, flow, alerts, cloud, pubsub);
     }
 
     private static string StateMarkup(ComponentRecord component)

@@ -66,6 +66,11 @@ internal static class Program
 
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "pipeline")
+        {
+            return await PipelineBench.RunAsync(args[1..], FindRepositoryRoot());
+        }
+
         if (args.Length > 0 && args[0] == "nucleus-start")
         {
             return await StartBench.RunAsync(args[1..], FindRepositoryRoot());

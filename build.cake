@@ -1,6 +1,7 @@
 // Fogline build script, run with Cake from the local tool manifest (.config/dotnet-tools.json):
 //   dotnet tool restore && dotnet cake --target=Test
-// Targets: Clean, Restore, Build, CheckGenerated, Components, Test (the default), Conformance (only the real-peer tests).
+// Targets: Clean, Restore, Build, CheckGenerated, Components (NativeAOT linux-x64), PortableComponents (linux-arm64),
+// Package (both), Test (the default), Conformance (only the real-peer tests).
 
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Debug");
@@ -56,6 +57,32 @@ Task("Components")
     }
 });
 
+// linux-arm64: framework-dependent and portable (NativeAOT cross-compilation and the net9.0 arm64 runtime pack are not
+// available here): NAME-portable.zip beside the native binary, run with `dotnet NAME.dll` on .NET 9 or later.
+Task("PortableComponents")
+    .Does(() =>
+{
+    foreach (var name in pipelineComponents)
+    {
+        var portable = Directory($"./artifacts/portable/{name}");
+        CleanDirectory(portable);
+        DotNetPublish($"./components/{name}/{name}.csproj", new DotNetPublishSettings
+        {
+            Configuration = "Release",
+            OutputDirectory = portable,
+            MSBuildSettings = new DotNetMSBuildSettings().WithProperty("DebugType", "none").WithProperty("UseAppHost", "false"),
+        });
+        var output = Directory($"./artifacts/components/com.fogline.{name}/1.0.0");
+        EnsureDirectoryExists(output);
+        Zip(portable, $"{output}/{name}-portable.zip");
+    }
+});
+
+// Every artifact the recipes name.
+Task("Package")
+    .IsDependentOn("Components")
+    .IsDependentOn("PortableComponents");
+
 // The conformance tests run the official AWS IPC clients (npm) against our server: install them from the lock file.
 Task("InstallPeers")
     .Does(() =>
@@ -75,7 +102,7 @@ Task("Test")
     .IsDependentOn("Build")
     .IsDependentOn("CheckGenerated")
     .IsDependentOn("InstallPeers")
-    .IsDependentOn("Components")
+    .IsDependentOn("Package")
     .Does(() =>
 {
     DotNetTest(solution, new DotNetTestSettings

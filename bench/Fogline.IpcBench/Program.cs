@@ -66,6 +66,11 @@ internal static class Program
 
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "log")
+        {
+            return await LogBench.RunAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "pipeline")
         {
             return await PipelineBench.RunAsync(args[1..], FindRepositoryRoot());

@@ -38,7 +38,7 @@ Task("CheckGenerated")
 
 // The pipeline components as their recipes deploy them: one NativeAOT binary each (linux-x64), in the greengrass-cli
 // artifact layout artifacts/components/NAME/VERSION/FILE that `local-nucleus deployment create --artifactDir` takes.
-var pipelineComponents = new[] { "SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine" };
+var pipelineComponents = new[] { "SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "CloudUplink" };
 Task("Components")
     .Does(() =>
 {

@@ -1,0 +1,4 @@
+using Fogline.CloudUplink;
+using Fogline.Components.Hosting;
+
+return await ComponentHost.RunAsync(new CloudUplinkComponent());

@@ -80,10 +80,10 @@ internal static class PipelineBench
 
     private static string Binary(string artifacts, string name) => Path.Combine(artifacts, "com.fogline." + name, "1.0.0", name);
 
-    private static JsonObject DefaultConfiguration(string repoRoot, string name) =>
+    internal static JsonObject DefaultConfiguration(string repoRoot, string name) =>
         ComponentRecipe.Load(Path.Combine(repoRoot, "recipes", $"com.fogline.{name}-1.0.0.yaml")).DefaultConfiguration;
 
-    private static Process Spawn(Nucleus nucleus, Fogline.LocalNucleus.Components.ComponentRecord record, string binary)
+    internal static Process Spawn(Nucleus nucleus, Fogline.LocalNucleus.Components.ComponentRecord record, string binary)
     {
         var psi = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = nucleus.WorkPath(record.Name) };
         foreach (var (key, value) in nucleus.EnvironmentFor(record))

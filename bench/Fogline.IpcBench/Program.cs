@@ -66,6 +66,11 @@ internal static class Program
 
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "uplink")
+        {
+            return await UplinkBench.RunAsync(args[1..], FindRepositoryRoot());
+        }
+
         if (args.Length > 0 && args[0] == "log")
         {
             return await LogBench.RunAsync(args[1..]);

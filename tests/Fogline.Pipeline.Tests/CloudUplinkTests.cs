@@ -117,6 +117,52 @@ public class CloudUplinkTests
         TestContext.Out.WriteLine($"{sent} sent, {cloud.Count} messages in the cloud, {cloud.Count - cloud.Select(m => m.Id).Distinct().Count()} duplicates (same id)");
     }
 
+    [Test]
+    public async Task AnOutage_WithThePipelineRunning_EveryMessageTheUplinkGotReachesTheCloud()
+    {
+        // Everything the pipeline publishes for the cloud, as the probe sees it on local pub/sub.
+        var produced = new System.Collections.Concurrent.ConcurrentBag<string>();
+        foreach (var topic in new[] { "fogline/alerts/#", "fogline/summary/#", "fogline/filtered/#" })
+        {
+            await _probe.SubscribeToTopicAsync(new SubscribeToTopicRequest { Topic = topic }, m => produced.Add(Encoding.UTF8.GetString(m.BinaryMessage!.Message!.Value.Span)));
+        }
+
+        var id = _nucleus.Deployments.Submit(new CreateLocalDeploymentRequest
+        {
+            RecipeDirectoryPath = Path.Combine(Repository.Root, "recipes"),
+            ArtifactsDirectoryPath = Path.Combine(Repository.Root, "artifacts", "components"),
+            RootComponentVersionsToAdd = new[] { "SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine" }.ToDictionary(n => "com.fogline." + n, _ => "1.0.0"),
+            ComponentToConfiguration = new Dictionary<string, JsonElement>
+            {
+                ["com.fogline.Aggregator"] = JsonDocument.Parse("""{"MERGE": {"windowSeconds": 1}}""").RootElement.Clone(),
+                ["com.fogline.AlertEngine"] = JsonDocument.Parse("""{"RESET": ["/rules"], "MERGE": {"rules": [{"name": "hot", "metric": "temperature", "direction": "above", "warning": 55, "hysteresis": 0}]}}""").RootElement.Clone(),
+                ["com.fogline.SensorGateway"] = JsonDocument.Parse("""{"RESET": ["/devices"], "MERGE": {"devices": [{"zone": "z", "device": "p", "source": "simulator", "intervalMs": 20, "metrics": [{"name": "temperature", "profile": "sine", "base": 55, "amplitude": 10, "periodSeconds": 2, "noise": 1}]}]}}""").RootElement.Clone(),
+            },
+        });
+        var deployed = await _nucleus.Deployments.WaitAsync(id);
+        Assert.That(deployed.Status, Is.EqualTo(DeploymentStatus.Succeeded), deployed.FailureCause);
+
+        await Task.Delay(2000);
+        _nucleus.IoTCore.GoOffline();
+        await Task.Delay(4000);
+        _nucleus.IoTCore.GoOnline();
+        await Task.Delay(2000);
+
+        // Stop the sources, then everything produced must reach the cloud.
+        var stop = _nucleus.Deployments.Submit(new CreateLocalDeploymentRequest { RootComponentsToRemove = ["com.fogline.SensorGateway"] });
+        await _nucleus.Deployments.WaitAsync(stop);
+        await Task.Delay(1500);
+        var expected = produced.ToHashSet();
+        Assert.That(expected.Count(b => b.Contains("\"severity\"", StringComparison.Ordinal)), Is.GreaterThan(2), "alerts were produced");
+        List<string> inCloud = [];
+        await WaitAsync(() =>
+        {
+            inCloud = CloudBodies();
+            return expected.All(inCloud.Contains);
+        }, "every message the pipeline produced in the cloud journal", 60);
+        Assert.That(expected.Where(b => !inCloud.Contains(b)), Is.Empty);
+    }
+
     private static string Body(int i) => i % 10 == 0 ? $"alert-{i}" : i % 3 == 0 ? $"summary-{i}" : $"reading-{i}";
 
     private async Task SendAsync(int from, int to)
@@ -131,6 +177,35 @@ public class CloudUplinkTests
                 PublishMessage = new PublishMessage { BinaryMessage = new BinaryMessage { Message = Encoding.UTF8.GetBytes($$"""{"v":1,"name":"{{body}}"}""") } },
             });
         }
+    }
+
+    /// <summary>The original payloads (the "body" of each uplink message) in the cloud journal, as compact JSON.</summary>
+    private List<string> CloudBodies()
+    {
+        var result = new List<string>();
+        foreach (var entry in _nucleus.IoTCore.ReadJournal())
+        {
+            foreach (var m in Decode(entry.Payload.ToArray()))
+            {
+                result.Add(m["body"]!.ToJsonString());
+            }
+        }
+
+        return result;
+    }
+
+    private static IEnumerable<JsonNode> Decode(byte[] payload)
+    {
+        if (payload.Length > 2 && payload[0] == 0x1f && payload[1] == 0x8b)
+        {
+            using var gzip = new GZipStream(new MemoryStream(payload), CompressionMode.Decompress);
+            using var plain = new MemoryStream();
+            gzip.CopyTo(plain);
+            payload = plain.ToArray();
+        }
+
+        var json = JsonNode.Parse(payload)!;
+        return json["messages"] is JsonArray batch ? [.. batch.Select(m => m!)] : [json];
     }
 
     /// <summary>The uplink's messages in the cloud journal: single messages and the contents of (gzip) batches.</summary>

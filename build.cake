@@ -1,7 +1,7 @@
 // Fogline build script, run with Cake from the local tool manifest (.config/dotnet-tools.json):
 //   dotnet tool restore && dotnet cake --target=Test
-// Targets: Clean, Restore, Build, CheckGenerated, Components (NativeAOT linux-x64), PortableComponents (linux-arm64),
-// Package (both), Test (the default), Conformance (only the real-peer tests).
+// Targets: Clean, Restore, Build, CheckGenerated, Components (NativeAOT linux-x64 and linux-arm64; --runtimes=linux-x64
+// for one), Package, Test (the default), Conformance (only the real-peer tests).
 
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Debug");
@@ -36,55 +36,122 @@ Task("CheckGenerated")
         new DotNetRunSettings { Configuration = configuration, NoBuild = true, NoRestore = true });
 });
 
-// The pipeline components as their recipes deploy them: one NativeAOT binary each (linux-x64), in the greengrass-cli
-// artifact layout artifacts/components/NAME/VERSION/FILE that `local-nucleus deployment create --artifactDir` takes.
+// The pipeline components as their recipes deploy them: one self-contained NativeAOT binary per architecture
+// (linux-x64 natively, linux-arm64 cross-compiled with clang and Debian's aarch64 cross toolchain), no .NET runtime
+// needed on the device, in the greengrass-cli artifact layout artifacts/components/NAME/VERSION/FILE that
+// `local-nucleus deployment create --artifactDir` takes. Incremental: a binary is only compiled again when its inputs
+// changed (MSBuild's own up-to-date checks; nothing is cleaned first).
 var pipelineComponents = new[] { "SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "CloudUplink" };
+var componentRuntimes = Argument("runtimes", "linux-x64,linux-arm64").Split(',', StringSplitOptions.RemoveEmptyEntries);
 Task("Components")
     .Does(() =>
 {
-    foreach (var name in pipelineComponents)
+    foreach (var runtime in componentRuntimes)
     {
-        var output = Directory($"./artifacts/components/com.fogline.{name}/1.0.0");
-        DotNetPublish($"./components/{name}/{name}.csproj", new DotNetPublishSettings
+        var msbuild = new DotNetMSBuildSettings()
+            .WithProperty("PublishAot", "true")
+            .WithProperty("DebugType", "none")
+            .WithProperty("StripSymbols", "true");
+        if (runtime == "linux-arm64" && System.Runtime.InteropServices.RuntimeInformation.OSArchitecture != System.Runtime.InteropServices.Architecture.Arm64)
         {
-            Configuration = "Release",
-            Runtime = "linux-x64",
-            OutputDirectory = output,
-            MSBuildSettings = new DotNetMSBuildSettings().WithProperty("PublishAot", "true").WithProperty("DebugType", "none").WithProperty("StripSymbols", "true"),
-        });
-        DeleteFiles(GetFiles($"{output}/*.pdb"));
-        DeleteFiles(GetFiles($"{output}/*.dbg"));
-    }
-});
+            // Cross-compiling: clang links for aarch64 against Debian's cross libc (gcc-aarch64-linux-gnu,
+            // libc6-dev-arm64-cross); objcopy strips the symbols into the aarch64 format.
+            msbuild = msbuild.WithProperty("CppCompilerAndLinker", "clang").WithProperty("ObjCopyName", "aarch64-linux-gnu-objcopy");
+        }
 
-// linux-arm64: framework-dependent and portable (NativeAOT cross-compilation and the net9.0 arm64 runtime pack are not
-// available here): NAME-portable.zip beside the native binary, run with `dotnet NAME.dll` on .NET 9 or later.
-Task("PortableComponents")
-    .Does(() =>
-{
-    foreach (var name in pipelineComponents)
-    {
-        var portable = Directory($"./artifacts/portable/{name}");
-        CleanDirectory(portable);
-        DotNetPublish($"./components/{name}/{name}.csproj", new DotNetPublishSettings
+        foreach (var name in pipelineComponents)
         {
-            Configuration = "Release",
-            OutputDirectory = portable,
-            MSBuildSettings = new DotNetMSBuildSettings().WithProperty("DebugType", "none").WithProperty("UseAppHost", "false"),
-        });
-        var output = Directory($"./artifacts/components/com.fogline.{name}/1.0.0");
-        EnsureDirectoryExists(output);
-        Zip(portable, $"{output}/{name}-portable.zip");
+            var staging = Directory($"./artifacts/publish/{name}/{runtime}");
+            DotNetPublish($"./components/{name}/{name}.csproj", new DotNetPublishSettings
+            {
+                Configuration = "Release",
+                Runtime = runtime,
+                OutputDirectory = staging,
+                MSBuildSettings = msbuild,
+            });
+            var output = Directory($"./artifacts/components/com.fogline.{name}/1.0.0");
+            EnsureDirectoryExists(output);
+            var target = File($"{output}/{name}-{runtime}");
+            // Copied only when it changed, so a running component's executable is not rewritten for nothing.
+            var source = File($"{staging}/{name}");
+            if (!FileExists(target) || !System.IO.File.ReadAllBytes(source).AsSpan().SequenceEqual(System.IO.File.ReadAllBytes(target)))
+            {
+                CopyFile(source, target);
+            }
+        }
     }
 });
 
 // Every artifact the recipes name.
 Task("Package")
-    .IsDependentOn("Components")
-    .IsDependentOn("PortableComponents");
+    .IsDependentOn("Components");
+
+// What the tests and the build need from Debian, installed when missing (as root; otherwise the task says what to
+// install and stops), so that the test command alone works on a fresh Debian 12 machine. Each row: what is checked,
+// how, and the Debian package that provides it.
+//   command: a program on PATH; python: a module of Debian's /usr/bin/python3 (not a pyenv python3 on PATH);
+//   file: a file that only the package provides.
+var debianPrerequisites = new (string Kind, string What, string Package, string Why)[]
+{
+    ("command", "node", "nodejs", "the official Greengrass IPC client (Node.js) is a conformance peer"),
+    ("command", "npm", "npm", "installs that client from tests/Conformance/js/package-lock.json"),
+    ("python", "jsonschema", "python3-jsonschema", "recipes and gdk-config.json are checked with GDK's JSON schemas"),
+    ("python", "yaml", "python3-yaml", "the schema check reads YAML recipes as GDK does"),
+    ("python", "pymodbus", "python3-pymodbus", "SensorGateway reads registers from a real Modbus TCP server"),
+    ("command", "clang", "clang", "links the NativeAOT components (linux-arm64 cross-linked)"),
+    ("command", "aarch64-linux-gnu-objcopy", "binutils-aarch64-linux-gnu", "strips the linux-arm64 binaries"),
+    ("file", "/usr/lib/gcc-cross/aarch64-linux-gnu/12/libgcc.a", "gcc-aarch64-linux-gnu", "the aarch64 C runtime the linux-arm64 binaries link with"),
+    ("file", "/usr/aarch64-linux-gnu/lib/libc.so", "libc6-dev-arm64-cross", "the aarch64 C library the linux-arm64 binaries link with"),
+    ("command", "qemu-aarch64-static", "qemu-user-static", "runs the linux-arm64 binaries in a test"),
+};
+
+bool IsPresent(string kind, string what) => kind switch
+{
+    "command" => StartProcess("sh", new ProcessSettings { Arguments = $"-c \"command -v {what}\"", RedirectStandardOutput = true }) == 0,
+    "python" => System.IO.File.Exists("/usr/bin/python3") && StartProcess("/usr/bin/python3", new ProcessSettings { Arguments = $"-c \"import {what}\"", RedirectStandardOutput = true, RedirectStandardError = true }) == 0,
+    _ => System.IO.File.Exists(what),
+};
+
+Task("InstallPrerequisites")
+    .Does(() =>
+{
+    var missing = debianPrerequisites.Where(p => !IsPresent(p.Kind, p.What)).ToList();
+    if (missing.Count == 0)
+    {
+        return;
+    }
+
+    var packages = string.Join(" ", missing.Select(m => m.Package).Distinct());
+    foreach (var m in missing)
+    {
+        Information($"missing {m.What} ({m.Package}): {m.Why}");
+    }
+
+    StartProcess("id", new ProcessSettings { Arguments = "-u", RedirectStandardOutput = true }, out var uid);
+    var isRoot = uid.FirstOrDefault()?.Trim() == "0";
+    if (!isRoot)
+    {
+        throw new Exception($"The tests need Debian packages that are not installed. Install them (as root), then run the tests again: apt-get install -y {packages}");
+    }
+
+    Information($"installing {packages}");
+    var env = new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" };
+    if (StartProcess("apt-get", new ProcessSettings { Arguments = "update -qq", EnvironmentVariables = env }) != 0
+        || StartProcess("apt-get", new ProcessSettings { Arguments = $"install -y -qq {packages}", EnvironmentVariables = env }) != 0)
+    {
+        throw new Exception($"apt-get install {packages} failed");
+    }
+
+    var still = debianPrerequisites.Where(p => !IsPresent(p.Kind, p.What)).Select(p => p.What).ToList();
+    if (still.Count > 0)
+    {
+        throw new Exception("still missing after apt-get install: " + string.Join(", ", still));
+    }
+});
 
 // The conformance tests run the official AWS IPC clients (npm) against our server: install them from the lock file.
 Task("InstallPeers")
+    .IsDependentOn("InstallPrerequisites")
     .Does(() =>
 {
     var exit = StartProcess("npm", new ProcessSettings
@@ -99,6 +166,7 @@ Task("InstallPeers")
 });
 
 Task("Test")
+    .IsDependentOn("InstallPrerequisites")
     .IsDependentOn("Build")
     .IsDependentOn("CheckGenerated")
     .IsDependentOn("InstallPeers")

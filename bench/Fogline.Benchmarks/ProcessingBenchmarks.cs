@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Fogline.Components.Processing;
+using Fogline.ComponentKit.Processing;
 
 namespace Fogline.Benchmarks;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using Fogline.Components.Storage;
+using Fogline.ComponentKit.Storage;
 
 namespace Fogline.IpcBench;
 

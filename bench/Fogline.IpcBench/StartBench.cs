@@ -17,7 +17,7 @@ internal static class StartBench
           --components N   how many components to deploy at start (default 8)
           --runs N         how many cold starts to time (default 3)
           --idle S         seconds to wait before reading the idle memory (default 5)
-        Needs the local Nucleus built in Release (dotnet build -c Release tools/LocalNucleus/LocalNucleus); publishes the
+        Needs the local Nucleus built in Release (dotnet build -c Release tools/Fogline.LocalNucleus.Cli); publishes the
         sample component itself.
         """;
 
@@ -45,10 +45,10 @@ internal static class StartBench
             return 2;
         }
 
-        var nucleus = Path.Combine(repoRoot, "tools/LocalNucleus/LocalNucleus/bin/Release/net10.0/local-nucleus.dll");
+        var nucleus = Path.Combine(repoRoot, "tools/Fogline.LocalNucleus.Cli/bin/Release/net10.0/local-nucleus.dll");
         if (!File.Exists(nucleus))
         {
-            Console.Error.WriteLine($"nucleus-start: {nucleus} is missing; build it: dotnet build -c Release tools/LocalNucleus/LocalNucleus");
+            Console.Error.WriteLine($"nucleus-start: {nucleus} is missing; build it: dotnet build -c Release tools/Fogline.LocalNucleus.Cli");
             return 2;
         }
 

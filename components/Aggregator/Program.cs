@@ -1,4 +1,4 @@
 using Fogline.Aggregator;
-using Fogline.Components.Hosting;
+using Fogline.ComponentKit.Hosting;
 
 return await ComponentHost.RunAsync(new AggregatorComponent());

@@ -1,8 +1,8 @@
 using System.Globalization;
-using Fogline.Components.Configuration;
-using Fogline.Components.Hosting;
-using Fogline.Components.Messages;
-using Fogline.Components.Processing;
+using Fogline.ComponentKit.Configuration;
+using Fogline.ComponentKit.Hosting;
+using Fogline.ComponentKit.Messages;
+using Fogline.ComponentKit.Processing;
 
 namespace Fogline.AlertEngine;
 

@@ -2,9 +2,9 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
-using Fogline.Components.Configuration;
-using Fogline.Components.Hosting;
-using Fogline.Components.Storage;
+using Fogline.ComponentKit.Configuration;
+using Fogline.ComponentKit.Hosting;
+using Fogline.ComponentKit.Storage;
 using Fogline.Greengrass.Ipc;
 
 namespace Fogline.CloudUplink;

@@ -1,7 +1,7 @@
-using Fogline.Components.Configuration;
-using Fogline.Components.Hosting;
-using Fogline.Components.Messages;
-using Fogline.Components.Processing;
+using Fogline.ComponentKit.Configuration;
+using Fogline.ComponentKit.Hosting;
+using Fogline.ComponentKit.Messages;
+using Fogline.ComponentKit.Processing;
 
 namespace Fogline.EdgeFilter;
 

@@ -1,4 +1,4 @@
-using Fogline.Components.Hosting;
+using Fogline.ComponentKit.Hosting;
 using Fogline.SensorGateway;
 
 return await ComponentHost.RunAsync(new SensorGatewayComponent());

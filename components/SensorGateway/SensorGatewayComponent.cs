@@ -1,6 +1,6 @@
-using Fogline.Components.Configuration;
-using Fogline.Components.Hosting;
-using Fogline.Components.Messages;
+using Fogline.ComponentKit.Configuration;
+using Fogline.ComponentKit.Hosting;
+using Fogline.ComponentKit.Messages;
 using Fogline.SensorGateway.Sources;
 
 namespace Fogline.SensorGateway;

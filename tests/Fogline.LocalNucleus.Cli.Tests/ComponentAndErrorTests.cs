@@ -1,3 +1,4 @@
+using Fogline.LocalNucleus.CliAccess;
 using Fogline.Greengrass.Ipc;
 
 namespace Fogline.LocalNucleus.Cli.Tests;

@@ -1,3 +1,4 @@
+using Fogline.LocalNucleus.CliAccess;
 using System.Collections.Concurrent;
 using System.Text.Json;
 using Fogline.EventStream.Rpc;

@@ -1,3 +1,4 @@
+using Fogline.LocalNucleus.CliAccess;
 using System.Diagnostics;
 
 namespace Fogline.LocalNucleus.Cli.Tests;

@@ -24,7 +24,7 @@ public class CloudUplinkTests
     [SetUp]
     public async Task SetUp()
     {
-        Assert.That(File.Exists(Path.Combine(Repository.Root, "artifacts", "components", Uplink, "1.0.0", "CloudUplink")), Is.True,
+        Assert.That(File.Exists(Path.Combine(Repository.Root, "artifacts", "components", Uplink, "1.0.0", "CloudUplink-linux-x64")), Is.True,
             "the CloudUplink binary is missing: dotnet cake --target=Components");
         _root = Path.Combine(Path.GetTempPath(), "fogline-uplink-" + Guid.NewGuid().ToString("N")[..8]);
         _nucleus = await Nucleus.StartAsync(new NucleusOptions

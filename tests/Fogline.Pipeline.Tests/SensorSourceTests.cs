@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json;
-using Fogline.Components.Configuration;
+using Fogline.ComponentKit.Configuration;
 using Fogline.SensorGateway;
 using Fogline.SensorGateway.Sources;
 

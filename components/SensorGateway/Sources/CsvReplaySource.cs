@@ -1,5 +1,5 @@
 using System.Globalization;
-using Fogline.Components.Configuration;
+using Fogline.ComponentKit.Configuration;
 
 namespace Fogline.SensorGateway.Sources;
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Net.Sockets;
-using Fogline.Components.Configuration;
+using Fogline.ComponentKit.Configuration;
 
 namespace Fogline.SensorGateway.Sources;
 

@@ -1,4 +1,4 @@
-using Fogline.Components.Configuration;
+using Fogline.ComponentKit.Configuration;
 
 namespace Fogline.SensorGateway.Sources;
 

@@ -126,6 +126,113 @@ public class LogsAndStartTests
         Assert.That(bad.Error, Does.StartWith("error: "));
     }
 
+    /// <summary>
+    /// A Nucleus killed with SIGKILL (or with its terminal) leaves its socket, cli_ipc_info and running components
+    /// behind. The next start tells that from a live Nucleus by the root's lock, kills what the dead one left running
+    /// and starts over.
+    /// </summary>
+    [Test]
+    public async Task Start_OverTheFilesOfANucleusKilledWithSigkill_StartsOver()
+    {
+        var root = CliHarness.NewRoot();
+        var recipes = Path.Combine(root + "-recipes");
+        Directory.CreateDirectory(recipes);
+        var pids = Path.Combine(root + "-pids");
+        await File.WriteAllTextAsync(Path.Combine(recipes, "sleeper.yaml"), $$"""
+            RecipeFormatVersion: '2020-01-25'
+            ComponentName: com.example.Sleeper
+            ComponentVersion: '1.0.0'
+            Manifests:
+              - Platform: { os: linux }
+                Lifecycle:
+                  Run: 'echo $$ >> {{pids}} && exec sleep 600'
+            """, Token);
+        var dll = Path.Combine(AppContext.BaseDirectory, "local-nucleus.dll");
+        string[] start = ["start", "--root", root, "--recipeDir", recipes, "--merge", "com.example.Sleeper=1.0.0"];
+
+        using var first = StartProcess(dll, start);
+        try
+        {
+            await WaitForAsync(() => File.Exists(pids) && File.ReadAllLines(pids).Length == 1, "the first Nucleus ran its component");
+            var orphan = int.Parse(File.ReadAllLines(pids)[0], System.Globalization.CultureInfo.InvariantCulture);
+            first.Kill(entireProcessTree: false);
+            await first.WaitForExitAsync(Token);
+            Assert.That(File.Exists(Path.Combine(root, Nucleus.SocketFileName)), Is.True, "the dead Nucleus left its socket");
+            Assert.That(CliIpcInfo.TryRead(root), Is.Not.Null, "and its cli_ipc_info");
+            Assert.That(Process.GetProcessById(orphan).HasExited, Is.False, "and its component, still running");
+
+            using var second = StartProcess(dll, start);
+            try
+            {
+                await WaitForAsync(() => File.ReadAllLines(pids).Length == 2, "the second Nucleus started over and ran the component again");
+                Assert.That(ProcessIsGone(orphan), Is.True, "what the dead Nucleus left running was stopped");
+                var list = await CliHarness.RunInAsync(root, "component", "list");
+                Assert.That(list.Output, Does.Contain("Component Name: com.example.Sleeper"), list.Error);
+
+                var third = await RunProcessAsync(dll, "start", "--root", root);
+                Assert.That(third.ExitCode, Is.EqualTo(1), "a live Nucleus is still refused");
+                Assert.That(third.Error, Does.StartWith($"error: a local Nucleus already runs at {root} (pid {second.Id})"));
+            }
+            finally
+            {
+                second.Kill();
+                await second.WaitForExitAsync(Token);
+            }
+        }
+        finally
+        {
+            if (!first.HasExited)
+            {
+                first.Kill();
+            }
+
+            foreach (var line in File.Exists(pids) ? File.ReadAllLines(pids) : [])
+            {
+                try
+                {
+                    Process.GetProcessById(int.Parse(line, System.Globalization.CultureInfo.InvariantCulture)).Kill();
+                }
+                catch (ArgumentException)
+                {
+                }
+            }
+        }
+    }
+
+    /// <summary>Gone, or a zombie nobody reaped yet (its parent, the killed Nucleus, is gone too).</summary>
+    private static bool ProcessIsGone(int pid)
+    {
+        var stat = $"/proc/{pid}/stat";
+        if (!File.Exists(stat))
+        {
+            return true;
+        }
+
+        var text = File.ReadAllText(stat);
+        return text[(text.LastIndexOf(')') + 2)..].StartsWith('Z');
+    }
+
+    private static Process StartProcess(string dll, params string[] args)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = false, RedirectStandardError = false, UseShellExecute = false };
+        info.ArgumentList.Add(dll);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        return Process.Start(info)!;
+    }
+
+    private static async Task WaitForAsync(Func<bool> condition, string what)
+    {
+        while (!condition())
+        {
+            Token.ThrowIfCancellationRequested();
+            await Task.Delay(20, Token);
+        }
+    }
+
     private static async Task<CliResult> RunProcessAsync(string dll, params string[] args)
     {
         var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };

@@ -26,7 +26,7 @@ public sealed class NucleusAlreadyRunningException : IOException
 /// <summary>
 /// Who owns a Nucleus root: an exclusive lock on <c>&lt;root&gt;/.nucleus/lock</c> (flock, taken through
 /// <see cref="FileShare.None"/>), held for the life of the Nucleus and released by the kernel when its process ends
-/// however it ends (SIGKILL, a closed terminal). A live Nucleus is told from the files a dead one left (its socket,
+/// however it ends (SIGKILL, a closed terminal); its pid is in <c>.nucleus/pid</c> until it stops cleanly. A live Nucleus is told from the files a dead one left (its socket,
 /// <c>cli_ipc_info</c>) by the lock alone, never by the files.
 /// <para>It also keeps the ledger of the process groups the Nucleus started (<c>.nucleus/process-groups</c>: leader pid
 /// and its start time), so that a Nucleus starting over a dead one's root can stop what that one left running. The
@@ -69,17 +69,16 @@ public sealed class RootLock : IDisposable
         }
         catch (IOException e)
         {
-            var holder = TryReadPid(lockPath);
+            var holder = TryReadPid(Path.Combine(directory, "pid"));
             throw new NucleusAlreadyRunningException(
                 $"a local Nucleus already runs at {Path.GetFullPath(rootPath)}{(holder is { } pid ? $" (pid {pid})" : string.Empty)}", e);
         }
 
-        // A pid in the file means its owner never reached a clean stop.
-        var previous = stream.Length > 0;
-        stream.SetLength(0);
-        var pidText = System.Text.Encoding.ASCII.GetBytes(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
-        stream.Write(pidText);
-        stream.Flush(flushToDisk: false);
+        // The pid file is beside the lock (a locked file cannot be read by others): left behind, it means its owner
+        // never reached a clean stop.
+        var pidPath = Path.Combine(directory, "pid");
+        var previous = File.Exists(pidPath);
+        File.WriteAllText(pidPath, Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
 
         var rootLock = new RootLock(stream, Path.Combine(directory, "process-groups"), previous);
         rootLock.KilledLeftovers = rootLock.KillLeftovers();
@@ -122,7 +121,7 @@ public sealed class RootLock : IDisposable
             TryDelete(_ledgerPath);
         }
 
-        _lock.SetLength(0);
+        TryDelete(Path.Combine(Path.GetDirectoryName(_ledgerPath)!, "pid"));
         _lock.Dispose();
     }
 
@@ -177,13 +176,11 @@ public sealed class RootLock : IDisposable
         return fields.Length > 19 && long.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) ? ticks : null;
     }
 
-    private static int? TryReadPid(string lockPath)
+    private static int? TryReadPid(string pidPath)
     {
         try
         {
-            using var reader = new FileStream(lockPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            using var text = new StreamReader(reader);
-            return int.TryParse(text.ReadLine(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
+            return int.TryParse(File.ReadAllText(pidPath).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var pid) ? pid : null;
         }
         catch (IOException)
         {

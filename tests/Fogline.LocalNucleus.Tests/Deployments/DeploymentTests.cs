@@ -82,6 +82,43 @@ public class DeploymentTests
         Assert.That(Nucleus.Deployments.Roots, Is.EquivalentTo(new Dictionary<string, string> { ["com.example.A"] = "1.0.0" }));
     }
 
+    /// <summary>
+    /// AWS's getting-started HelloWorld: a recipe with no Artifacts section whose Run reads a file from
+    /// {artifacts:path}. greengrass-cli's --artifactDir brings the whole directory into the component store (the
+    /// Nucleus copies it recursively), nested folders and files no recipe lists included.
+    /// </summary>
+    [Test]
+    public async Task RecipeWithoutArtifacts_ReadsFilesTheArtifactDirectoryBrought()
+    {
+        var output = Path.Combine(_scratch, "hello.out");
+        var recipes = Recipes(("hello.yaml", $$"""
+            RecipeFormatVersion: '2020-01-25'
+            ComponentName: com.example.HelloWorld
+            ComponentVersion: '1.0.0'
+            Manifests:
+              - Platform: { os: linux }
+                Lifecycle:
+                  Run: 'cat {artifacts:path}/hello_world.txt {artifacts:path}/data/more.txt > {{output}} && exec sleep 600'
+            """));
+        var artifacts = Artifacts(
+            ("com.example.HelloWorld", "1.0.0", "hello_world.txt", "Hello, world!\n"),
+            ("com.example.HelloWorld", "1.0.0", "data/more.txt", "and more\n"),
+            ("com.example.Other", "9.9.9", "unrelated.txt", "copied too\n"));
+
+        var record = await DeployAsync(new CreateLocalDeploymentRequest
+        {
+            RecipeDirectoryPath = recipes,
+            ArtifactsDirectoryPath = artifacts,
+            RootComponentVersionsToAdd = new Dictionary<string, string> { ["com.example.HelloWorld"] = "1.0.0" },
+        });
+
+        Assert.That(record.Status, Is.EqualTo(DeploymentStatus.Succeeded), record.FailureCause);
+        await Wait.UntilAsync(() => File.Exists(output) && File.ReadAllText(output).Length > 0, "the Run step read its files");
+        Assert.That(File.ReadAllText(output), Is.EqualTo("Hello, world!\nand more\n"));
+        Assert.That(State("com.example.HelloWorld"), Is.EqualTo(LifecycleState.Running));
+        Assert.That(File.ReadAllText(Path.Combine(_nucleus.Root, "packages", "artifacts", "com.example.Other", "9.9.9", "unrelated.txt")), Is.EqualTo("copied too\n"), "the whole directory, as the Nucleus copies it");
+    }
+
     [Test]
     public async Task NewVersionThatCrashLoops_IsRolledBack_ToThePreviousVersionAndConfiguration()
     {

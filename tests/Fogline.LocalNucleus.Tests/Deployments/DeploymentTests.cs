@@ -460,9 +460,9 @@ public class DeploymentTests
         Directory.CreateDirectory(dir);
         foreach (var (component, version, file, text) in files)
         {
-            var folder = Path.Combine(dir, component, version);
-            Directory.CreateDirectory(folder);
-            File.WriteAllText(Path.Combine(folder, file), text);
+            var path = Path.Combine(dir, component, version, file);
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllText(path, text);
         }
 
         return dir;

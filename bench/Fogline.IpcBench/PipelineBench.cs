@@ -78,7 +78,7 @@ internal static class PipelineBench
         }
     }
 
-    private static string Binary(string artifacts, string name) => Path.Combine(artifacts, "com.fogline." + name, "1.0.0", name);
+    private static string Binary(string artifacts, string name) => Path.Combine(artifacts, "com.fogline." + name, "1.0.0", name + "-linux-x64");
 
     internal static JsonObject DefaultConfiguration(string repoRoot, string name) =>
         ComponentRecipe.Load(Path.Combine(repoRoot, "recipes", $"com.fogline.{name}-1.0.0.yaml")).DefaultConfiguration;
@@ -217,18 +217,13 @@ internal static class PipelineBench
         // Latency: a fixed rate; every 10th reading is 60 (above the warning of 50), the next one 10 (clears).
         alertTimes.Clear();
         var sentAt = new Dictionary<long, long>();
-        var interval = Stopwatch.Frequency / rate;
-        var next = Stopwatch.GetTimestamp();
+        var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalPauseDuration());
+        var pacer = new Pacer(rate);
         var seq = 10_000_000L;
         var count = (int)(rate * duration);
         for (var i = 0; i < count; i++)
         {
-            while (Stopwatch.GetTimestamp() < next)
-            {
-                Thread.SpinWait(20);
-            }
-
-            next += interval;
+            pacer.WaitNext();
             var value = i % 10 == 0 || i % 10 == 1 ? (i % 10 == 0 ? 60 : 10) : 10;
             var body = Reading(++seq, value, payload);
             if (i % 10 == 0)
@@ -249,6 +244,8 @@ internal static class PipelineBench
         {
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                 $"reading -> alert at {rate} readings/s: {latencies.Count}/{sentAt.Count} alerts, p50 {latencies[latencies.Count / 2]:0} µs, p99 {latencies[(int)(latencies.Count * 0.99)]:0} µs, max {latencies[^1]:0} µs (goal p99 < 1000 µs)"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  this process (publisher, local Nucleus, subscriber) meanwhile: {GC.CollectionCount(0) - gcBefore.Item1} gen0, {GC.CollectionCount(1) - gcBefore.Item2} gen1, {GC.CollectionCount(2) - gcBefore.Item3} gen2 collections, {(GC.GetTotalPauseDuration() - gcBefore.Item4).TotalMilliseconds:0.0} ms paused"));
         }
 
         foreach (var p in processes)

@@ -66,6 +66,13 @@ internal static class Program
 
     public static async Task<int> Main(string[] args)
     {
+        // The benches host the local Nucleus in this process: configure sockets as its executable does (before any
+        // socket is created). FOGLINE_BENCH_THREADPOOL_COMPLETIONS=1 keeps the runtime's default, for comparison.
+        if (Environment.GetEnvironmentVariable("FOGLINE_BENCH_THREADPOOL_COMPLETIONS") != "1")
+        {
+            Fogline.EventStream.Transport.SocketCompletions.PreferInline();
+        }
+
         if (args.Length > 0 && args[0] == "uplink")
         {
             return await UplinkBench.RunAsync(args[1..], FindRepositoryRoot());

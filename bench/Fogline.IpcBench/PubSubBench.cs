@@ -140,11 +140,23 @@ internal static class PubSubBench
             s.Stats.Reset();
         }
 
-                var (published, seconds, _) = rate is null
+        using var sampler = Environment.GetEnvironmentVariable("FOGLINE_BENCH_ALLOC_PROFILE") == "1" ? new AllocationSampler() : null;
+        sampler?.Start();
+        var allocatedBefore = GC.GetTotalAllocatedBytes(precise: true);
+        var gcBefore = (GC.CollectionCount(0), GC.GetTotalPauseDuration());
+        var (published, seconds, _) = rate is null
             ? await PublishForAsync(publisher, duration, inflight, rate)
             : await Task.Factory.StartNew(() => PublishForAsync(publisher, duration, inflight, rate).GetAwaiter().GetResult(), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         await Task.Delay(500);
         var delivered = subscribers.Sum(s => s.Stats.Received);
+        sampler?.Stop();
+        foreach (var (type, _, bytes, share) in sampler?.Top(20) ?? [])
+        {
+            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"    {share,6:P1}  {type}"));
+        }
+
+        Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  1 -> {fanout} {(rate is null ? "max" : "paced")}: {(GC.GetTotalAllocatedBytes(precise: true) - allocatedBefore) / (double)Math.Max(1, delivered):0} B allocated per delivery in this process (publisher, Nucleus, subscribers); {GC.CollectionCount(0) - gcBefore.Item1} gen0+ collections, {(GC.GetTotalPauseDuration() - gcBefore.Item2).TotalMilliseconds:0.0} ms paused"));
         var lost = (published * fanout) - delivered;
         var all = new List<double>();
         foreach (var s in subscribers)
@@ -169,26 +181,15 @@ internal static class PubSubBench
         var firstSeq = Interlocked.Read(ref _sequence);
         var start = Stopwatch.GetTimestamp();
         var end = start + (long)(duration * Stopwatch.Frequency);
-        var interval = rate is { } r ? Stopwatch.Frequency / (double)r : 0;
-        long sent = 0;
+        var pacer = rate is { } r ? new Pacer(r) : null;
         while (true)
         {
+            // Paced on this (dedicated) thread, sleeping until each send time so the delivery path has the cores.
+            pacer?.WaitNext();
             var now = Stopwatch.GetTimestamp();
             if (now >= end)
             {
                 break;
-            }
-
-            if (rate is not null)
-            {
-                var due = (long)((now - start) / interval);
-                if (sent >= due)
-                {
-                    // Paced on this (dedicated) thread: give the core away while waiting for the next send time,
-                    // so the delivery path is not starved on a 2-core machine.
-                    Thread.Yield();
-                    continue;
-                }
             }
 
             if (rate is null)
@@ -203,7 +204,6 @@ internal static class PubSubBench
             var payload = new byte[PayloadBytes];
             BinaryPrimitives.WriteInt64LittleEndian(payload, Stopwatch.GetTimestamp());
             BinaryPrimitives.WriteInt64LittleEndian(payload.AsSpan(8), Interlocked.Increment(ref _sequence));
-            sent++;
             var call = publisher.PublishToTopicAsync(new PublishToTopicRequest { Topic = Topic, PublishMessage = new PublishMessage { BinaryMessage = new BinaryMessage { Message = payload } } });
             _ = call.ContinueWith(
                 t =>

@@ -19,7 +19,7 @@ internal static class UplinkBench
     public static async Task<int> RunAsync(string[] args, string? repoRoot)
     {
         var count = args.Length > 1 && args[0] == "--readings" ? int.Parse(args[1], CultureInfo.InvariantCulture) : 100_000;
-        var binary = Path.Combine(repoRoot ?? ".", "artifacts", "components", "com.fogline.CloudUplink", "1.0.0", "CloudUplink");
+        var binary = Path.Combine(repoRoot ?? ".", "artifacts", "components", "com.fogline.CloudUplink", "1.0.0", "CloudUplink-linux-x64");
         if (repoRoot is null || !File.Exists(binary))
         {
             Console.Error.WriteLine("uplink: build the components first: dotnet cake --target=Components");

@@ -19,7 +19,12 @@ public static class Cli
     public const int ArgumentErrorExitCode = 2;
 
     /// <summary>The process entry point.</summary>
-    public static Task<int> Main(string[] args) => RunAsync(args, Console.Out, Console.Error);
+    public static Task<int> Main(string[] args)
+    {
+        // Before any socket: IPC messages are handled on the socket event threads (see SocketCompletions).
+        Fogline.EventStream.Transport.SocketCompletions.PreferInline();
+        return RunAsync(args, Console.Out, Console.Error);
+    }
 
     /// <summary>Runs the command line in-process with its output and errors going to the given writers; cancelling stops long-running verbs (start, sub, --follow) with exit code 0.</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)

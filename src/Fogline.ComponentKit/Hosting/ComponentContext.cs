@@ -33,7 +33,10 @@ public sealed class ComponentContext<TOptions>
         Time = hostOptions.Time;
         Stopping = stopping;
         _publishSlots = new SemaphoreSlim(hostOptions.MaxPublishesInFlight, hostOptions.MaxPublishesInFlight);
-        _work = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+        // Synchronous continuations: when the processing loop is idle, a message is handled on the thread that
+        // delivered it (the IPC read loop) instead of waking another thread first; while the loop is busy, messages
+        // queue and are handled in order, one at a time, as before.
+        _work = Channel.CreateUnbounded<WorkItem>(new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = true });
         InboundDepth = Counters.Get("inbound_depth");
     }
 

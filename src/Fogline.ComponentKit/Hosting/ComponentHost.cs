@@ -45,6 +45,11 @@ public static class ComponentHost
     {
         ArgumentNullException.ThrowIfNull(component);
         options ??= new ComponentHostOptions();
+        if (options.InlineSocketCompletions)
+        {
+            Fogline.EventStream.Transport.SocketCompletions.PreferInline();
+        }
+
         var started = Stopwatch.GetTimestamp();
         var logOutput = options.LogOutput ?? Console.OpenStandardOutput();
         using var loggerFactory = new SingleProviderLoggerFactory(new JsonLinesLoggerProvider(component.Name, logOutput, options.Time));

@@ -32,6 +32,12 @@ public sealed class ComponentHostOptions
     /// <summary>Where structured log lines go. Default: standard output.</summary>
     public Stream? LogOutput { get; init; }
 
+    /// <summary>Whether the process runs socket continuations on the socket event thread (see
+    /// <see cref="Fogline.EventStream.Transport.SocketCompletions"/>): messages are then handled on the thread that
+    /// received them, without a thread-pool wake-up each. It only takes effect before the process's first socket, so
+    /// the host sets it first thing; handlers must not block. Default true.</summary>
+    public bool InlineSocketCompletions { get; init; } = true;
+
     /// <summary>Whether the host handles SIGTERM and SIGINT (turn off when hosting several components in one process, as tests do). Default true.</summary>
     public bool HandleSignals { get; init; } = true;
 }

@@ -11,12 +11,13 @@ public sealed partial class NucleusIpcService
 {
     /// <inheritdoc />
     protected override ValueTask<CreateLocalDeploymentResponse> CreateLocalDeploymentAsync(CreateLocalDeploymentRequest request, IpcCallContext context) =>
-        Translate(context, () =>
+        Translate<CreateLocalDeploymentResponse>(context, async () =>
         {
             AuthorizeCli(context, "*");
             try
             {
-                return new CreateLocalDeploymentResponse { DeploymentId = _nucleus.Deployments.Submit(request) };
+                // Importing copies recipes and artifacts (maybe large): off the socket's event thread.
+                return new CreateLocalDeploymentResponse { DeploymentId = await Task.Run(() => _nucleus.Deployments.Submit(request)).ConfigureAwait(false) };
             }
             catch (DeploymentValidationException e)
             {

@@ -163,7 +163,17 @@ public sealed class PubSubSubscription : IDisposable
 
         if (startPump)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(_pumpStart, preferLocal: false);
+            if (_events is not null)
+            {
+                // An IPC subscriber: delivered on the publisher's thread while the subscriber keeps up (its socket
+                // takes the frame at once); the pump only goes on elsewhere once a delivery has to wait.
+                _ = PumpAsync();
+            }
+            else
+            {
+                // An in-process callback may take its time: never on the publisher's thread.
+                ThreadPool.UnsafeQueueUserWorkItem(_pumpStart, preferLocal: false);
+            }
         }
     }
 

@@ -5,8 +5,8 @@ namespace Fogline.EventStream.Transport;
 
 /// <summary>
 /// A connected stream socket exposed as a pair of pipes. Reads fill <see cref="Input"/> as bytes arrive. Writes go
-/// into an in-memory pipe that a send loop drains to the socket, on the flushing thread when the socket is idle, so
-/// frames leave at once, and frames written while a send is in progress leave together in one system call (writers never wait for the socket unless more than
+/// into an in-memory pipe that a send loop drains to the socket: a frame after a quiet spell at once, on the writer's
+/// thread; frames that come fast, together in one system call (writers never wait for the socket unless more than
 /// <see cref="PauseWriterThreshold"/> bytes are pending, which is the backpressure). Socket errors surface as
 /// <see cref="IOException"/> (reads) or as a completed output (writes) and are translated by the RPC layer.
 /// </summary>
@@ -28,12 +28,11 @@ public sealed class SocketConnection : IRpcTransport
         Description = description;
         _stream = new NetworkStream(socket, ownsSocket: true);
         Input = PipeReader.Create(_stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 4096, leaveOpen: true));
-        // The send loop resumes inline, on the thread that flushed: when the socket is idle, a frame leaves in that
-        // thread's own system call instead of waking a thread-pool thread first (a wake-up per frame was most of the
-        // latency of a message through the Nucleus on a busy 2-core machine). While a send is in progress (the socket
-        // is full), frames gather in the pipe and leave together when it resumes.
+        // The send loop resumes on the flushing thread when the connection was quiet, so a lone frame leaves in that
+        // thread's own system call, and on the thread pool when frames come fast, so the frames written while it
+        // waits to run leave together in one system call (see IdleInlineScheduler).
         _output = new Pipe(new PipeOptions(
-            readerScheduler: PipeScheduler.Inline,
+            readerScheduler: new IdleInlineScheduler(),
             pauseWriterThreshold: PauseWriterThreshold,
             resumeWriterThreshold: PauseWriterThreshold / 2,
             minimumSegmentSize: 16 * 1024,

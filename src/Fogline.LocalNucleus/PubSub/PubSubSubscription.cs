@@ -19,6 +19,7 @@ public sealed class PubSubSubscription : IDisposable
     private readonly int _capacity;
     private readonly Lock _lock = new();
     private readonly PumpStart _pumpStart;
+    private Fogline.EventStream.Transport.IdleGate _arrivals;
     private PublishedMessage?[] _queue = [];
     private int _head;
     private int _count;
@@ -120,6 +121,7 @@ public sealed class PubSubSubscription : IDisposable
     {
         var startPump = false;
         var startedDropping = false;
+        var afterQuiet = false;
         long dropped = 0;
         lock (_lock)
         {
@@ -127,6 +129,8 @@ public sealed class PubSubSubscription : IDisposable
             {
                 return;
             }
+
+            afterQuiet = _arrivals.ArrivesAfterQuiet();
 
             Interlocked.Increment(ref _matched);
             if (_count == _capacity)
@@ -163,15 +167,15 @@ public sealed class PubSubSubscription : IDisposable
 
         if (startPump)
         {
-            if (_events is not null)
+            if (_events is not null && afterQuiet)
             {
-                // An IPC subscriber: delivered on the publisher's thread while the subscriber keeps up (its socket
-                // takes the frame at once); the pump only goes on elsewhere once a delivery has to wait.
+                // An IPC subscriber after a quiet spell: delivered now, on the publisher's thread (no thread-pool
+                // wake-up). When messages come fast the pump runs on the thread pool, so a fan-out uses both cores and
+                // the messages that gather meanwhile leave together (see IdleGate). Callbacks always go to the pool.
                 _ = PumpAsync();
             }
             else
             {
-                // An in-process callback may take its time: never on the publisher's thread.
                 ThreadPool.UnsafeQueueUserWorkItem(_pumpStart, preferLocal: false);
             }
         }

@@ -183,7 +183,7 @@ public class CloudUplinkTests
     private List<string> CloudBodies()
     {
         var result = new List<string>();
-        foreach (var entry in _nucleus.IoTCore.ReadJournal())
+        foreach (var entry in UplinkMessagesInJournal())
         {
             foreach (var m in Decode(entry.Payload.ToArray()))
             {
@@ -193,6 +193,10 @@ public class CloudUplinkTests
 
         return result;
     }
+
+    /// <summary>The journal without the uplink's delivery markers (on its confirm topic).</summary>
+    private IEnumerable<Fogline.LocalNucleus.IoTCore.CloudJournalEntry> UplinkMessagesInJournal() =>
+        _nucleus.IoTCore.ReadJournal().Where(e => !e.Topic.EndsWith("/uplink/confirm", StringComparison.Ordinal));
 
     private static IEnumerable<JsonNode> Decode(byte[] payload)
     {
@@ -212,7 +216,7 @@ public class CloudUplinkTests
     private List<(string Id, string Body)> CloudMessages()
     {
         var result = new List<(string, string)>();
-        foreach (var entry in _nucleus.IoTCore.ReadJournal())
+        foreach (var entry in UplinkMessagesInJournal())
         {
             var payload = entry.Payload.ToArray();
             if (payload.Length > 2 && payload[0] == 0x1f && payload[1] == 0x8b)

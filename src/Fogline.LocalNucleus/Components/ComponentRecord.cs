@@ -40,6 +40,9 @@ public sealed class ComponentRecord
     /// <summary>When the state last changed.</summary>
     public DateTimeOffset StateChangedAt { get; private set; }
 
+    /// <summary>Its errors, as the Nucleus counts them to decide when it is BROKEN.</summary>
+    public ErrorHistory Errors { get; } = new();
+
     /// <summary>Whether the component is paused (PauseComponent).</summary>
     public bool IsPaused { get; internal set; }
 

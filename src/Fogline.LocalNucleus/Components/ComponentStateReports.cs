@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using Fogline.Greengrass.Ipc;
 using Microsoft.Extensions.Logging;
 
@@ -12,30 +11,24 @@ namespace Fogline.LocalNucleus.Components;
 /// ignored (logged as an invalid reported state, but for a report of the state the component is already in, such as
 /// RUNNING from a component with a Run step, which is normal and only logged at debug level); the call still
 /// succeeds.</item>
-/// <item>ERRORED reported from NEW, STARTING or RUNNING is counted per state; the third one in a row (the count is
-/// cleared when the previous error is older than the error reset time, one hour by default, or when a non-ERRORED
-/// state is reported from that state) makes the component BROKEN instead.</item>
+/// <item>ERRORED is counted by <see cref="ErrorHistory"/> (the Nucleus's rule, shared with the supervisor); the third
+/// one in a row makes the component BROKEN instead.</item>
 /// </list>
 /// The Nucleus compares with the last reported state, which every internal transition also sets; the registry's
 /// current state is the same thing here, since states are applied at once.
 /// </summary>
 internal sealed class ComponentStateReports
 {
-    /// <summary>The Nucleus's <c>MAXIMUM_CONTINUAL_ERROR</c>.</summary>
-    public const int MaximumContinualErrors = 3;
-
-    /// <summary>The Nucleus's default <c>errorResetTime</c>.</summary>
-    public static readonly TimeSpan DefaultErrorResetTime = TimeSpan.FromHours(1);
-
     private readonly ComponentRegistry _registry;
     private readonly TimeProvider _time;
+    private readonly Lifecycle.LifecycleOptions _options;
     private readonly ILogger _logger;
-    private readonly ConditionalWeakTable<ComponentRecord, ErrorCounts> _errors = [];
 
-    public ComponentStateReports(ComponentRegistry registry, TimeProvider time, ILogger logger)
+    public ComponentStateReports(ComponentRegistry registry, TimeProvider time, Lifecycle.LifecycleOptions options, ILogger logger)
     {
         _registry = registry;
         _time = time;
+        _options = options;
         _logger = logger;
     }
 
@@ -46,10 +39,9 @@ internal sealed class ComponentStateReports
     /// </summary>
     public LifecycleState Report(ComponentRecord component, LifecycleState reported, bool startedWithoutSupervisor)
     {
-        var counts = _errors.GetValue(component, static _ => new ErrorCounts());
         LifecycleState target;
         LifecycleState from;
-        lock (counts)
+        lock (component.Errors)
         {
             from = component.State;
             if (startedWithoutSupervisor && (from == LifecycleState.New || from == LifecycleState.Installed))
@@ -74,25 +66,18 @@ internal sealed class ComponentStateReports
             }
 
             target = reported;
-            if (reported == LifecycleState.Errored && (from == LifecycleState.New || from == LifecycleState.Starting || from == LifecycleState.Running))
+            if (reported == LifecycleState.Errored)
             {
-                var now = _time.GetUtcNow();
-                var list = counts.For(from);
-                if (list.Count > 0 && now - list[^1] >= DefaultErrorResetTime)
-                {
-                    list.Clear();
-                }
-
-                list.Add(now);
-                if (list.Count >= MaximumContinualErrors)
+                var count = component.Errors.Errored(from, _time.GetUtcNow(), _options.ErrorResetTime);
+                if (count >= _options.ErrorsBeforeBroken)
                 {
                     target = LifecycleState.Broken;
-                    ComponentsLog.ComponentBroken(_logger, component.Name, list.Count);
+                    ComponentsLog.ComponentBroken(_logger, component.Name, count);
                 }
             }
             else
             {
-                counts.For(from).Clear();
+                component.Errors.Reported(from);
             }
 
             if (startedWithoutSupervisor && from == LifecycleState.Starting && component.State != LifecycleState.Starting)
@@ -125,21 +110,5 @@ internal sealed class ComponentStateReports
         }
 
         return false;
-    }
-
-    private sealed class ErrorCounts
-    {
-        private readonly Dictionary<LifecycleState, List<DateTimeOffset>> _byState = [];
-
-        public List<DateTimeOffset> For(LifecycleState state)
-        {
-            if (!_byState.TryGetValue(state, out var list))
-            {
-                list = [];
-                _byState[state] = list;
-            }
-
-            return list;
-        }
     }
 }

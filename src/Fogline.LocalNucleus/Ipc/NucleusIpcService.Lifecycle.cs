@@ -16,7 +16,7 @@ public sealed partial class NucleusIpcService
 
     private ComponentStateReports StateReports => LazyInitializer.EnsureInitialized(
         ref _stateReports,
-        () => new ComponentStateReports(_nucleus.Components, _nucleus.Context.Time, _nucleus.Context.LoggerFactory.CreateLogger("Fogline.LocalNucleus.Components")));
+        () => new ComponentStateReports(_nucleus.Components, _nucleus.Context.Time, _nucleus.Options.Lifecycle, _nucleus.Context.LoggerFactory.CreateLogger("Fogline.LocalNucleus.Components")));
 
     private BuiltInServices BuiltIns => LazyInitializer.EnsureInitialized(
         ref _builtInServices,

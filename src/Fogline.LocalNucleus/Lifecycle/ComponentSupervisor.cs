@@ -20,8 +20,9 @@ namespace Fogline.LocalNucleus.Lifecycle;
 /// <item>states: NEW → (Install) INSTALLED → STARTING → RUNNING; Run: RUNNING while the process runs, FINISHED when it
 /// exits 0, ERRORED otherwise; Startup: RUNNING when the script exits 0 (or the component reports RUNNING first);
 /// neither: FINISHED after Install; a component reporting ERRORED over IPC is handled like a failed step;</item>
-/// <item>ERRORED runs Recover and starts again from Install; <see cref="LifecycleOptions.ErrorsBeforeBroken"/> errors
-/// within <see cref="LifecycleOptions.ErrorResetTime"/> make it BROKEN, where it stays until a deployment or a restart;</item>
+/// <item>ERRORED runs Recover and starts again from Install; errors are counted as the Nucleus counts them
+/// (<see cref="Components.ErrorHistory"/>), and the third in a row makes it BROKEN, where it stays until a deployment or
+/// a restart;</item>
 /// <item>the Nucleus's default step timeouts (Install, Startup 120 s; Shutdown 15 s; Recover 60 s; Run none);</item>
 /// <item>stopping runs Shutdown, then SIGTERM to every process group of the component, then SIGKILL after
 /// <see cref="LifecycleOptions.ShutdownGracePeriod"/>; the component ends FINISHED;</item>
@@ -196,7 +197,7 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
             {
                 if (clearErrors)
                 {
-                    m.ClearErrors();
+                    m.Record.Errors.Clear();
                 }
 
                 StartLoop(m);
@@ -496,11 +497,19 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
                 m.Lifecycle = Interpolate(m);
                 var lifecycle = m.Lifecycle;
                 string? failure = null;
+                var installFailed = false;
 
                 if (lifecycle.Install is { } install)
                 {
+                    if (m.Record.State == LifecycleState.Errored)
+                    {
+                        // Retrying after an error: install again from NEW, as the Nucleus does after an install error.
+                        SetState(m, LifecycleState.New);
+                    }
+
                     var r = await RunStepAsync(m, LifecycleStepKind.Install, install, ct).ConfigureAwait(false);
                     failure = r.Failure;
+                    installFailed = failure is not null;
                 }
 
                 if (failure is null && !ct.IsCancellationRequested)
@@ -555,14 +564,19 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
                     return;
                 }
 
-                SetState(m, LifecycleState.Errored);
-                var count = m.RecordError(_time.GetUtcNow(), _options.ErrorResetTime);
-                SupervisorLog.ComponentErrored(_logger, m.Name, failure, count);
-                if (count >= _options.ErrorsBeforeBroken)
+                if (m.Record.State != LifecycleState.Errored)
                 {
-                    SupervisorLog.ComponentBroken(_logger, m.Name, count);
-                    SetState(m, LifecycleState.Broken);
-                    return;
+                    // A step failed (a component's own ERRORED report was counted when it was made): counted from
+                    // the state it failed in (NEW for Install, STARTING for Startup, RUNNING for Run).
+                    var count = m.Record.Errors.Errored(installFailed ? LifecycleState.New : m.Record.State, _time.GetUtcNow(), _options.ErrorResetTime);
+                    SetState(m, LifecycleState.Errored);
+                    SupervisorLog.ComponentErrored(_logger, m.Name, failure, count);
+                    if (count >= _options.ErrorsBeforeBroken)
+                    {
+                        SupervisorLog.ComponentBroken(_logger, m.Name, count);
+                        SetState(m, LifecycleState.Broken);
+                        return;
+                    }
                 }
 
                 if (lifecycle.Recover is { } recover)
@@ -797,6 +811,13 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
 
     private void SetState(Managed m, LifecycleState state)
     {
+        if (state == LifecycleState.Running || state == LifecycleState.Finished)
+        {
+            // The Nucleus reports these itself (after starting Run, when a step finishes): as any report of a state
+            // other than ERRORED, it clears the errors counted from the state the component was in (ErrorHistory).
+            m.Record.Errors.Reported(m.Record.State);
+        }
+
         m.SettingState = true;
         try
         {
@@ -857,7 +878,6 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
     private sealed class Managed(ResolvedComponent resolved, ComponentRecord record, ComponentLogWriter log)
     {
         private readonly List<Process> _processes = [];
-        private readonly Queue<DateTimeOffset> _errors = new();
 
         public string Name => Resolved.Name;
 
@@ -919,28 +939,6 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
                 }
 
                 return ids;
-            }
-        }
-
-        public int RecordError(DateTimeOffset now, TimeSpan window)
-        {
-            lock (_errors)
-            {
-                _errors.Enqueue(now);
-                while (_errors.Count > 0 && now - _errors.Peek() > window)
-                {
-                    _errors.Dequeue();
-                }
-
-                return _errors.Count;
-            }
-        }
-
-        public void ClearErrors()
-        {
-            lock (_errors)
-            {
-                _errors.Clear();
             }
         }
     }

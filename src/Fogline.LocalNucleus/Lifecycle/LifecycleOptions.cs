@@ -3,10 +3,12 @@ namespace Fogline.LocalNucleus.Lifecycle;
 /// <summary>How the supervisor runs component processes. Every default is the Nucleus's.</summary>
 public sealed class LifecycleOptions
 {
-    /// <summary>Errors within this window count towards BROKEN (three make a component BROKEN). Default 1 hour.</summary>
+    /// <summary>The Nucleus's <c>errorResetTime</c>: an error at least this long after the previous one from the same
+    /// state starts the count again (see <see cref="Components.ErrorHistory"/>). Default 1 hour.</summary>
     public TimeSpan ErrorResetTime { get; init; } = TimeSpan.FromHours(1);
 
-    /// <summary>Errors within <see cref="ErrorResetTime"/> that make a component BROKEN. Default 3.</summary>
+    /// <summary>Errors in a row (see <see cref="Components.ErrorHistory"/>) that make a component BROKEN: the Nucleus's
+    /// <c>MAXIMUM_CONTINUAL_ERROR</c>, 3.</summary>
     public int ErrorsBeforeBroken { get; init; } = 3;
 
     /// <summary>After Shutdown (or when there is none), how long the process group has between SIGTERM and SIGKILL. Default 5 s.</summary>

@@ -20,7 +20,7 @@ public class GdkSchemaTests
     /// <summary>The recipes of the repository, then the samples of this project.</summary>
     private static List<string> RecipeFiles()
     {
-        var root = TestFiles.RepositoryRoot;
+        var root = Repository.Root;
         var files = new List<string>();
         var recipes = Path.Combine(root, "recipes");
         if (Directory.Exists(recipes))
@@ -128,7 +128,7 @@ public class GdkSchemaTests
     [Test]
     public void TheVendoredSchemaEqualsTheSharedOne()
     {
-        var shared = Path.GetFullPath(Path.Combine(TestFiles.RepositoryRoot, "..", "shared", "reference", "recipe.schema.json"));
+        var shared = Path.GetFullPath(Path.Combine(Repository.Root, "..", "shared", "reference", "recipe.schema.json"));
         if (!File.Exists(shared))
         {
             Assert.Ignore($"{shared} is not on this machine; nothing to compare the vendored schema with");

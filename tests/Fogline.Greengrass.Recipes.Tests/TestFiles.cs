@@ -10,21 +10,4 @@ internal static class TestFiles
     public static string SchemaDirectory => Path.Combine(AppContext.BaseDirectory, "Schema");
 
     public static string Recipe(string name) => Path.Combine(RecipesDirectory, name);
-
-    /// <summary>The repository root: the first parent of the test assembly that holds GreengrassComponents.sln.</summary>
-    public static string RepositoryRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "GreengrassComponents.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-
-            throw new InvalidOperationException("GreengrassComponents.sln not found above " + AppContext.BaseDirectory);
-        }
-    }
 }

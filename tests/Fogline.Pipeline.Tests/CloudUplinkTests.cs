@@ -105,7 +105,7 @@ public class CloudUplinkTests
             _ = Kill(pid, 9);
             await during;
             sent += more;
-            await WaitAsync(() => _nucleus.Supervisor.ProcessIds(Uplink).Count == 1 && _nucleus.Supervisor.ProcessIds(Uplink)[0] != pid && _nucleus.Components.TryGet(Uplink, out var r) && r.State == LifecycleState.Running, "restarted");
+            await Eventually.UntilAsync(() => _nucleus.Supervisor.ProcessIds(Uplink).Count == 1 && _nucleus.Supervisor.ProcessIds(Uplink)[0] != pid && _nucleus.Components.TryGet(Uplink, out var r) && r.State == LifecycleState.Running, "restarted");
             await Task.Delay(300);
         }
 
@@ -155,11 +155,11 @@ public class CloudUplinkTests
         var expected = produced.ToHashSet();
         Assert.That(expected.Count(b => b.Contains("\"severity\"", StringComparison.Ordinal)), Is.GreaterThan(2), "alerts were produced");
         List<string> inCloud = [];
-        await WaitAsync(() =>
+        await Eventually.UntilAsync(() =>
         {
             inCloud = CloudBodies();
             return expected.All(inCloud.Contains);
-        }, "every message the pipeline produced in the cloud journal", 60);
+        }, "every message the pipeline produced in the cloud journal", TimeSpan.FromSeconds(60));
         Assert.That(expected.Where(b => !inCloud.Contains(b)), Is.Empty);
     }
 
@@ -241,48 +241,15 @@ public class CloudUplinkTests
     private async Task<List<(string Id, string Body)>> WaitForCloudAsync(int distinct, string what, bool exact = true)
     {
         List<(string Id, string Body)> messages = [];
-        await WaitAsync(() =>
+        await Eventually.UntilAsync(() =>
         {
             messages = CloudMessages();
             var count = messages.Select(m => m.Body).Distinct().Count();
             return exact ? count == distinct : count >= distinct;
-        }, $"{distinct} messages in the cloud journal {what}", 60);
+        }, $"{distinct} messages in the cloud journal {what}", TimeSpan.FromSeconds(60));
         return messages;
-    }
-
-    private static async Task WaitAsync(Func<bool> condition, string what, int seconds = 20)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("timed out waiting for: " + what);
-            }
-
-            await Task.Delay(50);
-        }
     }
 
     [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
     private static extern int Kill(int pid, int signal);
-}
-
-internal static class Repository
-{
-    public static string Root
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "GreengrassComponents.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-
-            throw new DirectoryNotFoundException("GreengrassComponents.sln not found");
-        }
-    }
 }

@@ -24,26 +24,10 @@ public class PipelineEndToEndTests
     private readonly ConcurrentQueue<(string Topic, JsonNode Message)> _seen = new();
     private string _root = null!;
 
-    private static string RepositoryRoot
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (File.Exists(Path.Combine(dir.FullName, "GreengrassComponents.sln")))
-                {
-                    return dir.FullName;
-                }
-            }
-
-            throw new DirectoryNotFoundException("GreengrassComponents.sln not found");
-        }
-    }
-
     [SetUp]
     public async Task SetUp()
     {
-        var artifacts = Path.Combine(RepositoryRoot, "artifacts", "components");
+        var artifacts = Path.Combine(Repository.Root, "artifacts", "components");
         foreach (var name in new[] { "EdgeFilter", "Aggregator", "AlertEngine", "SensorGateway" })
         {
             Assert.That(File.Exists(Path.Combine(artifacts, "com.fogline." + name, "1.0.0", name + "-linux-x64")), Is.True,
@@ -98,34 +82,34 @@ public class PipelineEndToEndTests
             sent++;
         }
 
-        await WaitAsync(() => Count("fogline/alerts/") >= 2, "warning and critical alerts");
+        await Eventually.UntilAsync(() => Count("fogline/alerts/") >= 2, "warning and critical alerts");
         var alerts = Messages("fogline/alerts/").ToList();
         Assert.That(alerts.Select(a => a["severity"]!.GetValue<string>()), Is.EqualTo(new[] { "warning", "critical" }));
         Assert.That(alerts[0]["reading"]!["value"]!.GetValue<double>(), Is.GreaterThanOrEqualTo(70), "the alert carries the reading that triggered it");
         Assert.That(Count("fogline/actuate/hall-a/press-1"), Is.EqualTo(2), "an actuation per alert");
 
-        await WaitAsync(() => Count("fogline/summary/") >= 1, "a window summary (windows of 1 s close on the clock)");
-        await WaitAsync(() => Count("fogline/filtered/") >= 2, "filtered readings: the start of the ramp and its bend");
+        await Eventually.UntilAsync(() => Count("fogline/summary/") >= 1, "a window summary (windows of 1 s close on the clock)");
+        await Eventually.UntilAsync(() => Count("fogline/filtered/") >= 2, "filtered readings: the start of the ramp and its bend");
         var filtered = Count("fogline/filtered/");
         Assert.That(filtered, Is.EqualTo(2), $"the filter forwards the start and the bend of the {sent} readings of a ramp in two pieces (the last one is held until the series goes on), not {filtered}");
 
         // A malformed payload and one of an unknown schema version: counted, skipped, and the components go on.
         await _probe.PublishToTopicAsync(new PublishToTopicRequest { Topic = "fogline/raw/hall-a/press-1/temperature", PublishMessage = new PublishMessage { BinaryMessage = new BinaryMessage { Message = Encoding.UTF8.GetBytes("{not json") } } });
         await _probe.PublishToTopicAsync(new PublishToTopicRequest { Topic = "fogline/raw/hall-a/press-1/temperature", PublishMessage = new PublishMessage { BinaryMessage = new BinaryMessage { Message = Encoding.UTF8.GetBytes("""{"v":99,"zone":"hall-a","device":"press-1","metric":"temperature","value":1,"ts":1}""") } } });
-        await WaitAsync(() => Messages("fogline/metrics/com.fogline.AlertEngine").Any(m => m["counters"]!["rejected"]!.GetValue<long>() >= 2), "AlertEngine counted the two rejected payloads", 15);
+        await Eventually.UntilAsync(() => Messages("fogline/metrics/com.fogline.AlertEngine").Any(m => m["counters"]!["rejected"]!.GetValue<long>() >= 2), "AlertEngine counted the two rejected payloads", TimeSpan.FromSeconds(15));
 
         // Live rule change through a deployment's configuration update: clear first, then a lower warning threshold.
         await PublishRawAsync("hall-a", "press-1", "temperature", 50, 300, start + 30);
-        await WaitAsync(() => Messages("fogline/alerts/").Any(a => a["severity"]!.GetValue<string>() == "normal"), "cleared");
+        await Eventually.UntilAsync(() => Messages("fogline/alerts/").Any(a => a["severity"]!.GetValue<string>() == "normal"), "cleared");
         var changed = await DeployAsync(new Dictionary<string, string>
         {
             ["com.fogline.AlertEngine"] = """{"MERGE": {"rules": [{"name": "hot", "metric": "temperature", "direction": "above", "warning": 40, "critical": 80, "hysteresis": 1}]}}""",
         });
         Assert.That(changed.Status, Is.EqualTo(DeploymentStatus.Succeeded), changed.FailureCause);
         var pid = _nucleus.Supervisor.ProcessIds("com.fogline.AlertEngine").Single();
-        await WaitAsync(() => Messages("fogline/metrics/com.fogline.AlertEngine").Any(m => m["counters"]!["config_applied"]?.GetValue<long>() >= 1), "AlertEngine applied the new rules", 15);
+        await Eventually.UntilAsync(() => Messages("fogline/metrics/com.fogline.AlertEngine").Any(m => m["counters"]!["config_applied"]?.GetValue<long>() >= 1), "AlertEngine applied the new rules", TimeSpan.FromSeconds(15));
         await PublishRawAsync("hall-a", "press-1", "temperature", 50, 301, start + 31);
-        await WaitAsync(() => Messages("fogline/alerts/").Count(a => a["severity"]!.GetValue<string>() == "warning") == 2, "50 is a warning under the new rule");
+        await Eventually.UntilAsync(() => Messages("fogline/alerts/").Count(a => a["severity"]!.GetValue<string>() == "warning") == 2, "50 is a warning under the new rule");
         Assert.That(_nucleus.Supervisor.ProcessIds("com.fogline.AlertEngine").Single(), Is.EqualTo(pid), "applied live, without a restart");
         foreach (var name in new[] { "com.fogline.EdgeFilter", "com.fogline.Aggregator", "com.fogline.AlertEngine" })
         {
@@ -142,16 +126,16 @@ public class PipelineEndToEndTests
         }, "com.fogline.SensorGateway", "com.fogline.EdgeFilter");
         Assert.That(deployed.Status, Is.EqualTo(DeploymentStatus.Succeeded), deployed.FailureCause);
 
-        await WaitAsync(() => Count("fogline/filtered/z/sim/temperature") >= 10, "simulated readings through the filter");
-        await WaitAsync(() => Messages("fogline/metrics/com.fogline.SensorGateway").Any(m => m["counters"]!["readings"]?.GetValue<long>() >= 50), "the gateway's counters", 15);
+        await Eventually.UntilAsync(() => Count("fogline/filtered/z/sim/temperature") >= 10, "simulated readings through the filter");
+        await Eventually.UntilAsync(() => Messages("fogline/metrics/com.fogline.SensorGateway").Any(m => m["counters"]!["readings"]?.GetValue<long>() >= 50), "the gateway's counters", TimeSpan.FromSeconds(15));
     }
 
     private async Task<DeploymentRecord> DeployAsync(Dictionary<string, string> configuration, params string[] roots)
     {
         var id = _nucleus.Deployments.Submit(new CreateLocalDeploymentRequest
         {
-            RecipeDirectoryPath = Path.Combine(RepositoryRoot, "recipes"),
-            ArtifactsDirectoryPath = Path.Combine(RepositoryRoot, "artifacts", "components"),
+            RecipeDirectoryPath = Path.Combine(Repository.Root, "recipes"),
+            ArtifactsDirectoryPath = Path.Combine(Repository.Root, "artifacts", "components"),
             RootComponentVersionsToAdd = roots.ToDictionary(r => r, _ => "1.0.0"),
             ComponentToConfiguration = configuration.ToDictionary(c => c.Key, c => JsonDocument.Parse(c.Value).RootElement.Clone()),
         });
@@ -171,18 +155,4 @@ public class PipelineEndToEndTests
     private int Count(string topicPrefix) => _seen.Count(s => s.Topic.StartsWith(topicPrefix, StringComparison.Ordinal));
 
     private IEnumerable<JsonNode> Messages(string topicPrefix) => _seen.Where(s => s.Topic.StartsWith(topicPrefix, StringComparison.Ordinal)).Select(s => s.Message);
-
-    private static async Task WaitAsync(Func<bool> condition, string what, int seconds = 10)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(seconds);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail("timed out waiting for: " + what);
-            }
-
-            await Task.Delay(20);
-        }
-    }
 }

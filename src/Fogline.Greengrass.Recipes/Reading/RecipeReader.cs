@@ -243,51 +243,8 @@ internal sealed partial class RecipeReader
         return new ComponentConfiguration { DefaultConfiguration = defaults, Location = map.Location };
     }
 
-    private JsonNode? ToJson(RecipeNode node, string path)
-    {
-        switch (node)
-        {
-            case RecipeMapping map:
-                var obj = new JsonObject();
-                foreach (var entry in map.Entries)
-                {
-                    obj[entry.Key.Value] = ToJson(entry.Value, path + "." + entry.Key.Value);
-                }
-
-                return obj;
-            case RecipeSequence sequence:
-                var array = new JsonArray();
-                for (var i = 0; i < sequence.Items.Count; i++)
-                {
-                    array.Add(ToJson(sequence.Items[i], string.Create(CultureInfo.InvariantCulture, $"{path}[{i}]")));
-                }
-
-                return array;
-            case RecipeScalar scalar:
-                switch (scalar.Type)
-                {
-                    case RecipeScalarType.String:
-                        return JsonValue.Create(scalar.Value);
-                    case RecipeScalarType.Boolean:
-                        return JsonValue.Create(scalar.Value.Equals("true", StringComparison.OrdinalIgnoreCase));
-                    case RecipeScalarType.Integer:
-                    case RecipeScalarType.Float:
-                        var text = JavaText.NumberText(scalar.Value, scalar.Type == RecipeScalarType.Integer);
-                        if (text is null)
-                        {
-                            Error(scalar, $"{path}: {scalar.Value} cannot be held in JSON configuration; quote it to make it a string");
-                            return null;
-                        }
-
-                        return JavaText.NumberNode(text);
-                    default:
-                        return null;
-                }
-
-            default:
-                return null;
-        }
-    }
+    private JsonNode? ToJson(RecipeNode node, string path) =>
+        RecipeNodeJson.ToJson(node, path, (scalar, at) => Error(scalar, $"{at}: {scalar.Value} cannot be held in JSON configuration; quote it to make it a string"));
 
     private List<ComponentDependency> ReadDependencies(RecipeNode node)
     {

@@ -205,35 +205,7 @@ public static partial class RecipeWriter
     }
 
     /// <summary>Recipe nodes (the global lifecycle) as JSON, scalars keeping their types.</summary>
-    private static JsonNode? ToNode(RecipeNode node)
-    {
-        switch (node)
-        {
-            case RecipeMapping map:
-                var obj = new JsonObject();
-                foreach (var entry in map.Entries)
-                {
-                    obj[entry.Key.Value] = ToNode(entry.Value);
-                }
-
-                return obj;
-            case RecipeSequence sequence:
-                return new JsonArray(sequence.Items.Select(ToNode).ToArray());
-            case RecipeScalar scalar:
-                return scalar.Type switch
-                {
-                    RecipeScalarType.String => JsonValue.Create(scalar.Value),
-                    RecipeScalarType.Boolean => JsonValue.Create(scalar.Value.Equals("true", StringComparison.OrdinalIgnoreCase)),
-                    RecipeScalarType.Integer or RecipeScalarType.Float =>
-                        JavaText.NumberText(scalar.Value, scalar.Type == RecipeScalarType.Integer) is { } number
-                            ? JavaText.NumberNode(number)
-                            : JsonValue.Create(scalar.Value),
-                    _ => null,
-                };
-            default:
-                return null;
-        }
-    }
+    private static JsonNode? ToNode(RecipeNode node) => RecipeNodeJson.ToJson(node);
 
     private static void AddIfNotNull(JsonObject node, string key, string? value)
     {

@@ -114,7 +114,7 @@ public sealed class ConfigurationStore
                 }
 
                 var path = keyPath ?? [];
-                ConfigNode target;
+                ConfigTreeNode target;
                 if (path.Count == 0)
                 {
                     if (valueToMerge is not JsonObject rootObject)
@@ -191,14 +191,14 @@ public sealed class ConfigurationStore
         }
     }
 
-    private ConfigNode? Find(string component, IReadOnlyList<string>? keyPath)
+    private ConfigTreeNode? Find(string component, IReadOnlyList<string>? keyPath)
     {
         if (!_components.TryGetValue(component, out var root))
         {
             return null;
         }
 
-        ConfigNode node = root;
+        ConfigTreeNode node = root;
         foreach (var key in keyPath ?? [])
         {
             if (node is not ConfigObject container || container.Get(key) is not { } child)

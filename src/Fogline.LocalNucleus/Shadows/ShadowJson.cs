@@ -410,7 +410,7 @@ internal static class ShadowJson
                 break;
             case JDouble d:
                 // Jackson quotes the non-finite values (QUOTE_NON_NUMERIC_NUMBERS).
-                var text = JavaDoubleToString(d.Value);
+                var text = JavaNumbers.DoubleToString(d.Value);
                 if (double.IsFinite(d.Value))
                 {
                     output.Append(text);
@@ -485,68 +485,5 @@ internal static class ShadowJson
         }
 
         output.Append('"');
-    }
-
-    /// <summary>
-    /// Java's <c>Double.toString</c> (the shortest digits that read back as the same double): plain notation with at
-    /// least one fractional digit for magnitudes in [1e-3, 1e7), computerized scientific notation (<c>1.0E10</c>,
-    /// <c>1.5E-5</c>) otherwise.
-    /// </summary>
-    public static string JavaDoubleToString(double value)
-    {
-        if (double.IsNaN(value))
-        {
-            return "NaN";
-        }
-
-        if (double.IsInfinity(value))
-        {
-            return value > 0 ? "Infinity" : "-Infinity";
-        }
-
-        if (value == 0)
-        {
-            return double.IsNegative(value) ? "-0.0" : "0.0";
-        }
-
-        // The shortest round-trip digits and the exponent of the first one (value = d.ddd x 10^exponent).
-        var (digits, exponent) = Decompose(Math.Abs(value).ToString("R", CultureInfo.InvariantCulture));
-
-        var sign = value < 0 ? "-" : string.Empty;
-        var magnitude = Math.Abs(value);
-        if (magnitude >= 1e-3 && magnitude < 1e7)
-        {
-            if (exponent >= 0)
-            {
-                var integer = digits.Length > exponent + 1 ? digits[..(exponent + 1)] : digits.PadRight(exponent + 1, '0');
-                var fraction = digits.Length > exponent + 1 ? digits[(exponent + 1)..] : "0";
-                return sign + integer + "." + fraction;
-            }
-
-            return sign + "0." + new string('0', -exponent - 1) + digits;
-        }
-
-        var mantissa = digits.Length > 1 ? digits[0] + "." + digits[1..] : digits + ".0";
-        return sign + mantissa + "E" + exponent.ToString(CultureInfo.InvariantCulture);
-    }
-
-    // Splits a .NET number string ("123.45", "1.5E-05", "1E+20") into significant digits (no leading or trailing
-    // zeros) and the decimal exponent of the first digit.
-    private static (string Digits, int Exponent) Decompose(string text)
-    {
-        var e = text.IndexOfAny(['E', 'e']);
-        var mantissa = e >= 0 ? text[..e] : text;
-        var exponent = e >= 0 ? int.Parse(text[(e + 1)..], NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture) : 0;
-        var point = mantissa.IndexOf('.', StringComparison.Ordinal);
-        var integerDigits = point >= 0 ? point : mantissa.Length;
-        var all = mantissa.Replace(".", string.Empty, StringComparison.Ordinal);
-        var leading = 0;
-        while (leading < all.Length && all[leading] == '0')
-        {
-            leading++;
-        }
-
-        var digits = all[leading..].TrimEnd('0');
-        return (digits, exponent + integerDigits - leading - 1);
     }
 }

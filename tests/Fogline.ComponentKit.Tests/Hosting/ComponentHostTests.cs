@@ -26,13 +26,13 @@ public class ComponentHostTests
         var component = new ScalerComponent();
         using var stop = new CancellationTokenSource();
         var run = ComponentHost.RunAsync(component, HostOptions(nucleus, record), stop.Token);
-        await Wait.UntilAsync(() => record.State == LifecycleState.Running, "the component reports RUNNING");
+        await Eventually.UntilAsync(() => record.State == LifecycleState.Running, "the component reports RUNNING");
 
         var probeClient = await nucleus.ConnectAsync(probe);
         var received = new ConcurrentQueue<Reading>();
         await using var sub = await probeClient.SubscribeToTopicAsync(new SubscribeToTopicRequest { Topic = "out/#" }, evt => received.Enqueue(Decode(evt)));
         await PublishReadingAsync(probeClient, "in/a", 10);
-        await Wait.UntilAsync(() => received.Count == 1, "the scaled reading arrives");
+        await Eventually.UntilAsync(() => received.Count == 1, "the scaled reading arrives");
 
         Assert.That(received.Single().Value, Is.EqualTo(20));
         stop.Cancel();
@@ -84,7 +84,7 @@ public class ComponentHostTests
         using var stop = new CancellationTokenSource();
         var log = new LogCapture();
         var run = ComponentHost.RunAsync(component, HostOptions(nucleus, record, log), stop.Token);
-        await Wait.UntilAsync(() => record.State == LifecycleState.Running, "RUNNING");
+        await Eventually.UntilAsync(() => record.State == LifecycleState.Running, "RUNNING");
         var probeClient = await nucleus.ConnectAsync(probe);
         var received = new ConcurrentQueue<Reading>();
         await using var sub = await probeClient.SubscribeToTopicAsync(new SubscribeToTopicRequest { Topic = "out/#" }, evt => received.Enqueue(Decode(evt)));
@@ -92,15 +92,15 @@ public class ComponentHostTests
         // The component updates its own configuration, as an operator's deployment would change it.
         var self = await nucleus.ConnectAsync(record);
         await self.UpdateConfigurationAsync(new UpdateConfigurationRequest { KeyPath = [], ValueToMerge = JsonDocument.Parse("{\"factor\":3}").RootElement, Timestamp = DateTimeOffset.UtcNow });
-        await Wait.UntilAsync(() => component.OptionsChanges == 1, "the valid update is applied");
+        await Eventually.UntilAsync(() => component.OptionsChanges == 1, "the valid update is applied");
         await PublishReadingAsync(probeClient, "in/a", 10);
-        await Wait.UntilAsync(() => received.Count == 1, "a reading scaled by 3");
+        await Eventually.UntilAsync(() => received.Count == 1, "a reading scaled by 3");
         Assert.That(received.Last().Value, Is.EqualTo(30));
 
         await self.UpdateConfigurationAsync(new UpdateConfigurationRequest { KeyPath = [], ValueToMerge = JsonDocument.Parse("{\"factor\":\"lots\"}").RootElement, Timestamp = DateTimeOffset.UtcNow.AddSeconds(1) });
-        await Wait.UntilAsync(() => LogLines(log).Any(l => l.GetProperty("event").GetString() == "ConfigurationRejected"), "the invalid update is rejected");
+        await Eventually.UntilAsync(() => LogLines(log).Any(l => l.GetProperty("event").GetString() == "ConfigurationRejected"), "the invalid update is rejected");
         await PublishReadingAsync(probeClient, "in/a", 10);
-        await Wait.UntilAsync(() => received.Count == 2, "a reading scaled by the kept factor");
+        await Eventually.UntilAsync(() => received.Count == 2, "a reading scaled by the kept factor");
 
         Assert.That(received.Last().Value, Is.EqualTo(30));
         Assert.That(component.OptionsChanges, Is.EqualTo(1));
@@ -115,7 +115,7 @@ public class ComponentHostTests
         var record = nucleus.Add(Name, Config(factor: 2));
         using var stop = new CancellationTokenSource();
         var run = ComponentHost.RunAsync(new ScalerComponent(), HostOptions(nucleus, record), stop.Token);
-        await Wait.UntilAsync(() => record.State == LifecycleState.Running && nucleus.Nucleus.ConfigurationValidation.HasListener(Name), "RUNNING and listening for validations");
+        await Eventually.UntilAsync(() => record.State == LifecycleState.Running && nucleus.Nucleus.ConfigurationValidation.HasListener(Name), "RUNNING and listening for validations");
 
         var good = await nucleus.Nucleus.ConfigurationValidation.RequestAsync(Name, "d-1", JsonNode.Parse(Config(factor: 5))!.AsObject(), TimeSpan.FromSeconds(10));
         var bad = await nucleus.Nucleus.ConfigurationValidation.RequestAsync(Name, "d-2", JsonNode.Parse(Config(factor: -1))!.AsObject(), TimeSpan.FromSeconds(10));
@@ -137,12 +137,12 @@ public class ComponentHostTests
         var log = new LogCapture();
         var options = HostOptions(nucleus, record, log);
         var run = ComponentHost.RunAsync(component, new ComponentHostOptions { Ipc = options.Ipc, HandleSignals = false, LogOutput = log, MetricsInterval = TimeSpan.Zero, DeferUpdateBy = TimeSpan.FromMilliseconds(200) }, stop.Token);
-        await Wait.UntilAsync(() => record.State == LifecycleState.Running && nucleus.Nucleus.Updates.IsSubscribed(Name), "RUNNING and subscribed to updates");
+        await Eventually.UntilAsync(() => record.State == LifecycleState.Running && nucleus.Nucleus.Updates.IsSubscribed(Name), "RUNNING and subscribed to updates");
 
         // While a critical section is open the update waits (the Nucleus re-asks after each deferral)...
         var critical = component.Context!.BeginCritical();
         var busy = nucleus.Nucleus.Updates.NotifyPreUpdateAsync("d-1", false, TimeSpan.FromSeconds(10));
-        await Wait.UntilAsync(() => CountLines(log, "UpdateNotified", "deferred") >= 2, "two deferrals");
+        await Eventually.UntilAsync(() => CountLines(log, "UpdateNotified", "deferred") >= 2, "two deferrals");
         Assert.That(busy.IsCompleted, Is.False, "the update waits while the critical section is open");
 
         // ...and proceeds once it is closed.
@@ -174,7 +174,7 @@ public class ComponentHostTests
         var component = new ScalerComponent();
         using var stop = new CancellationTokenSource();
         var run = ComponentHost.RunAsync(component, HostOptions(nucleus, record), stop.Token);
-        await Wait.UntilAsync(() => record.State == LifecycleState.Running, "RUNNING");
+        await Eventually.UntilAsync(() => record.State == LifecycleState.Running, "RUNNING");
         var probeClient = await nucleus.ConnectAsync(probe);
         var received = new ConcurrentQueue<Reading>();
         await using var sub = await probeClient.SubscribeToTopicAsync(new SubscribeToTopicRequest { Topic = "out/#" }, evt => received.Enqueue(Decode(evt)));
@@ -182,7 +182,7 @@ public class ComponentHostTests
         await probeClient.PublishToTopicAsync(new PublishToTopicRequest { Topic = "in/a", PublishMessage = new PublishMessage { BinaryMessage = new BinaryMessage { Message = "{not json"u8.ToArray() } } });
         await probeClient.PublishToTopicAsync(new PublishToTopicRequest { Topic = "in/a", PublishMessage = new PublishMessage { BinaryMessage = new BinaryMessage { Message = "{\"v\":9,\"zone\":\"z\",\"device\":\"d\",\"metric\":\"m\",\"value\":1,\"ts\":1}"u8.ToArray() } } });
         await PublishReadingAsync(probeClient, "in/a", 4);
-        await Wait.UntilAsync(() => received.Count == 1, "the good reading after two bad ones");
+        await Eventually.UntilAsync(() => received.Count == 1, "the good reading after two bad ones");
 
         Assert.That(received.Single().Value, Is.EqualTo(8));
         Assert.That(component.Context!.Counters.Rejected.Value, Is.EqualTo(2));
@@ -204,7 +204,7 @@ public class ComponentHostTests
         var options = HostOptions(nucleus, record);
         var run = ComponentHost.RunAsync(new ScalerComponent(), new ComponentHostOptions { Ipc = options.Ipc, HandleSignals = false, LogOutput = Stream.Null, MetricsInterval = TimeSpan.FromMilliseconds(100) }, stop.Token);
 
-        await Wait.UntilAsync(() => !metrics.IsEmpty, "a metrics message");
+        await Eventually.UntilAsync(() => !metrics.IsEmpty, "a metrics message");
 
         var doc = metrics.First().RootElement;
         Assert.That(doc.GetProperty("component").GetString(), Is.EqualTo(Name));

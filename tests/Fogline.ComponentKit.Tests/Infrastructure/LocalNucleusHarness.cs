@@ -75,24 +75,6 @@ internal sealed class LocalNucleusHarness : IAsyncDisposable
     }
 }
 
-/// <summary>Polls a condition with a generous deadline (never asserts elapsed time).</summary>
-internal static class Wait
-{
-    public static async Task UntilAsync(Func<bool> condition, string what, int timeoutMs = 15_000)
-    {
-        var deadline = Environment.TickCount64 + timeoutMs;
-        while (!condition())
-        {
-            if (Environment.TickCount64 > deadline)
-            {
-                Assert.Fail("Timed out waiting until " + what);
-            }
-
-            await Task.Delay(10);
-        }
-    }
-}
-
 /// <summary>A memory stream that log lines can be written to and read from concurrently (both lock on it).</summary>
 internal sealed class LogCapture : MemoryStream
 {

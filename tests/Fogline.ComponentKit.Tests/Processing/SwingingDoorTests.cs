@@ -229,16 +229,5 @@ public class SwingingDoorTests
         return points;
     }
 
-    private static string NabDirectory()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "GreengrassComponents.sln")))
-            {
-                return Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "data", "nab"));
-            }
-        }
-
-        throw new DirectoryNotFoundException("the repository root (GreengrassComponents.sln) was not found above " + AppContext.BaseDirectory);
-    }
+    private static string NabDirectory() => Path.Combine(Repository.Shared, "data", "nab");
 }

@@ -108,7 +108,7 @@ public class DurableLogTests
     [Test]
     public async Task RecordsOlderThanTheAgeBound_AreEvicted()
     {
-        var time = new ManualTime(DateTimeOffset.UnixEpoch.AddYears(50));
+        var time = new ManualClock(DateTimeOffset.UnixEpoch.AddYears(50));
         await using var log = DurableLog.Open(_dir, new DurableLogOptions { MaxAge = TimeSpan.FromHours(1), Time = time, CommitInterval = TimeSpan.Zero });
         await log.AppendAsync(LogPriority.Critical, Payload(1));
         time.Advance(TimeSpan.FromHours(2));
@@ -117,13 +117,4 @@ public class DurableLogTests
     }
 
     private static byte[] Payload(int i) => Encoding.UTF8.GetBytes("message " + i);
-
-    private sealed class ManualTime(DateTimeOffset now) : TimeProvider
-    {
-        private DateTimeOffset _now = now;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
-    }
 }

@@ -560,6 +560,6 @@ public class ProtocolViolationTests
         await RpcHarness.AssertEchoWorksAsync(_good);
         await _good.PingAsync().Within("a ping on the good client");
         Assert.That(_good.IsClosed, Is.False);
-        await Eventually.TrueAsync(() => _harness.Server.Connections.Count == 1, $"the server closed every connection but the good one (it has {_harness.Server.Connections.Count})");
+        await Eventually.UntilAsync(() => _harness.Server.Connections.Count == 1, $"the server closed every connection but the good one (it has {_harness.Server.Connections.Count})");
     }
 }

@@ -36,7 +36,7 @@ public class RpcEndToEndTests
         var ex = await Assert.ThrowsAsync<RpcConnectionRejectedException>(() => harness.ConnectClientAsync("bad"));
 
         Assert.That(ex, Is.Not.Null);
-        await Eventually.TrueAsync(() => harness.Server.Connections.Count == 0, "the server forgot the rejected connection");
+        await Eventually.UntilAsync(() => harness.Server.Connections.Count == 0, "the server forgot the rejected connection");
         Assert.That(harness.Service.AuthenticateCalls, Is.EqualTo(1));
     }
 
@@ -183,7 +183,7 @@ public class RpcEndToEndTests
         Assert.That(serverStream.EndedToken.IsCancellationRequested, Is.True);
         Assert.That(stream.IsEnded, Is.True);
         Assert.That(await handler.Closed.Task.Within("the client stream to close"), Is.Null);
-        await Eventually.TrueAsync(() => harness.Server.Connections.Single().OpenStreamCount == 0, "the server forgot the stream");
+        await Eventually.UntilAsync(() => harness.Server.Connections.Single().OpenStreamCount == 0, "the server forgot the stream");
         Assert.That(client.OpenStreamCount, Is.Zero);
     }
 
@@ -406,7 +406,7 @@ public class RpcEndToEndTests
 
         Assert.That(await harness.Service.Closed.Reader.ReadAsync().AsTask().Within("the server handler to be closed"), Is.SameAs(serverStream));
         Assert.That(await harness.Service.ClosedConnections.Reader.ReadAsync().AsTask().Within("the server connection to close"), Is.SameAs(serverConnection));
-        await Eventually.TrueAsync(() => harness.Server.Connections.Count == 0, "the server forgot the connection");
+        await Eventually.UntilAsync(() => harness.Server.Connections.Count == 0, "the server forgot the connection");
         Assert.That(await handler.Closed.Task.Within("the client stream to close"), Is.InstanceOf<RpcConnectionClosedException>(), "the client stream was told");
         Assert.That(client.CloseReason, Is.Null, "an orderly close by this side");
     }

@@ -313,27 +313,16 @@ internal sealed partial class SmithyTestModel
 /// <summary>Where the model and the generated files are, from the test binaries (usable at test discovery too).</summary>
 internal static class ModelPaths
 {
-    public static string Root { get; } = FindRoot();
+    public static string Root => Repository.Root;
 
     public static string VendoredModel => Path.Combine(Root, "src", "Fogline.Greengrass.Ipc", "Model", "main.smithy");
 
     public static string GeneratedDirectory => Path.Combine(Root, "src", "Fogline.Greengrass.Ipc", "Generated");
 
-    public static string SharedReferenceModel => Path.GetFullPath(Path.Combine(Root, "..", "shared", "reference", "greengrass-ipc", "main.smithy"));
+    public static string SharedReferenceModel => Path.Combine(Repository.Shared, "reference", "greengrass-ipc", "main.smithy");
 
     private static readonly Lazy<SmithyTestModel> LazyModel = new(() => SmithyTestModel.Load(VendoredModel));
 
     /// <summary>The vendored model, read once with the test reader.</summary>
     public static SmithyTestModel Model => LazyModel.Value;
-
-    private static string FindRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "GreengrassComponents.sln")))
-        {
-            dir = dir.Parent;
-        }
-
-        return dir?.FullName ?? throw new InvalidOperationException("GreengrassComponents.sln not found above " + AppContext.BaseDirectory);
-    }
 }

@@ -101,7 +101,7 @@ public class ComponentUpdatesTests
     [Test]
     public async Task ASubscriberThatNeverAnswers_IsGivenUpOnAtTheTimeout()
     {
-        var time = new ComponentsFakeTimeProvider();
+        var time = new ManualClock();
         _nucleus = await TestNucleus.StartAsync(root => new NucleusOptions { RootPath = root, TimeProvider = time });
         var (client, events) = await SubscribeAsync("com.example.Silent");
 
@@ -120,7 +120,7 @@ public class ComponentUpdatesTests
     [Test]
     public async Task AnAnswerWithoutRecheckAfterMs_IsIgnored_AndTheRoundLastsUntilTheTimeout()
     {
-        var time = new ComponentsFakeTimeProvider();
+        var time = new ManualClock();
         _nucleus = await TestNucleus.StartAsync(root => new NucleusOptions { RootPath = root, TimeProvider = time });
         var (client, events) = await SubscribeAsync("com.example.A");
 
@@ -176,7 +176,7 @@ public class ComponentUpdatesTests
         Assert.That(_nucleus.Nucleus.Updates.IsSubscribed("com.example.A"), Is.True);
 
         await stream.DisposeAsync();
-        await Wait.UntilAsync(() => !_nucleus.Nucleus.Updates.IsSubscribed("com.example.A"), "the subscription to go");
+        await Eventually.UntilAsync(() => !_nucleus.Nucleus.Updates.IsSubscribed("com.example.A"), "the subscription to go");
 
         var ex = await Assert.ThrowsAsync<InvalidArgumentsException>(() => client.DeferComponentUpdateAsync(new DeferComponentUpdateRequest { DeploymentId = "d", RecheckAfterMs = 1 }));
         Assert.That(ex!.Error.Message, Is.EqualTo("Component is not subscribed to component update events"));
@@ -192,7 +192,7 @@ public class ComponentUpdatesTests
     }
 
     /// <summary>Moves the fake clock a second at a time until the task completes; returns how far it moved.</summary>
-    private static async Task<TimeSpan> AdvanceUntilCompletedAsync(ComponentsFakeTimeProvider time, Task task)
+    private static async Task<TimeSpan> AdvanceUntilCompletedAsync(ManualClock time, Task task)
     {
         var advanced = TimeSpan.Zero;
         while (!task.IsCompleted)

@@ -8,12 +8,12 @@ namespace Fogline.LocalNucleus.Tests.Components;
 public class UpdateStateTests
 {
     private TestNucleus _nucleus = null!;
-    private ComponentsFakeTimeProvider _time = null!;
+    private ManualClock _time = null!;
 
     [SetUp]
     public async Task SetUp()
     {
-        _time = new ComponentsFakeTimeProvider();
+        _time = new ManualClock();
         _nucleus = await TestNucleus.StartAsync(root => new NucleusOptions { RootPath = root, TimeProvider = _time });
     }
 

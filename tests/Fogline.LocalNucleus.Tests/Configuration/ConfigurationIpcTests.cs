@@ -115,7 +115,7 @@ public class ConfigurationIpcTests
         Assert.That(_nucleus.Nucleus.Configuration.WatcherCount, Is.EqualTo(before + 1));
         await s.DisposeAsync();
 
-        await Wait.UntilAsync(() => _nucleus.Nucleus.Configuration.WatcherCount == before, "watch released");
+        await Eventually.UntilAsync(() => _nucleus.Nucleus.Configuration.WatcherCount == before, "watch released");
     }
 
     [Test]

@@ -114,15 +114,4 @@ public class ConfigurationStoreTests
         Assert.That(seen, Is.Zero);
         Assert.That(store.WatcherCount, Is.Zero);
     }
-
-    internal sealed class ManualClock : TimeProvider
-    {
-        private DateTimeOffset _now;
-
-        public ManualClock(DateTimeOffset now) => _now = now;
-
-        public override DateTimeOffset GetUtcNow() => _now;
-
-        public void Advance(TimeSpan by) => _now += by;
-    }
 }

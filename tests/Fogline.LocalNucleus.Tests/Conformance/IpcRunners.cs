@@ -34,7 +34,7 @@ public sealed class NodeIpcRunner : IIpcRunner
 
     public static async Task<NodeIpcRunner> StartAsync(string socketPath, IReadOnlyDictionary<string, string> tokens)
     {
-        var directory = Path.Combine(Infrastructure.RepositoryPaths.Root, "tests", "Conformance", "js");
+        var directory = Path.Combine(Repository.Root, "tests", "Conformance", "js");
         if (!Directory.Exists(Path.Combine(directory, "node_modules", "aws-iot-device-sdk-v2")))
         {
             Assert.Fail($"The official Node.js IPC client is not installed: run `npm ci --ignore-scripts` in {directory} (the build.cake Test target and .ci/run do).");

@@ -15,7 +15,7 @@ public sealed class ScenarioRunner
     private readonly Dictionary<string, Task<JsonNode?>> _background = [];
     private readonly Dictionary<string, string> _streamOperations = [];
 
-    public static string ScenarioDirectory => Path.Combine(RepositoryPaths.Root, "tests", "Fogline.LocalNucleus.Tests", "Conformance", "Scenarios");
+    public static string ScenarioDirectory => Path.Combine(Repository.Root, "tests", "Fogline.LocalNucleus.Tests", "Conformance", "Scenarios");
 
     public static IEnumerable<string> Scenarios() =>
         Directory.GetFiles(ScenarioDirectory, "*.json").Select(Path.GetFileNameWithoutExtension).Order()!;

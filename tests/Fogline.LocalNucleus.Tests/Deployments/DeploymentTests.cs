@@ -75,7 +75,7 @@ public class DeploymentTests
         Assert.That(record.Detailed, Is.EqualTo(DetailedDeploymentStatus.Successful));
         Assert.That(Version("com.example.B"), Is.EqualTo("1.5.0"), "the newest version every requirement allows");
         Assert.That(State("com.example.A"), Is.EqualTo(LifecycleState.Running));
-        await Wait.UntilAsync(() => File.Exists(order) && File.ReadAllLines(order).Length == 2, "both ran");
+        await Eventually.UntilAsync(() => File.Exists(order) && File.ReadAllLines(order).Length == 2, "both ran");
         Assert.That(File.ReadAllLines(order), Is.EqualTo(new[] { "B 1.5.0", "A hello" }), "the HARD dependency first; the artifact ran with its interpolated argument");
         var artifact = Path.Combine(_nucleus.Root, "packages", "artifacts", "com.example.A", "1.0.0", "run.sh");
         Assert.That(OperatingSystem.IsWindows() || File.GetUnixFileMode(artifact).HasFlag(UnixFileMode.UserExecute), Is.True);
@@ -113,7 +113,7 @@ public class DeploymentTests
         });
 
         Assert.That(record.Status, Is.EqualTo(DeploymentStatus.Succeeded), record.FailureCause);
-        await Wait.UntilAsync(() => File.Exists(output) && File.ReadAllText(output).Length > 0, "the Run step read its files");
+        await Eventually.UntilAsync(() => File.Exists(output) && File.ReadAllText(output).Length > 0, "the Run step read its files");
         Assert.That(File.ReadAllText(output), Is.EqualTo("Hello, world!\nand more\n"));
         Assert.That(State("com.example.HelloWorld"), Is.EqualTo(LifecycleState.Running));
         Assert.That(File.ReadAllText(Path.Combine(_nucleus.Root, "packages", "artifacts", "com.example.Other", "9.9.9", "unrelated.txt")), Is.EqualTo("copied too\n"), "the whole directory, as the Nucleus copies it");
@@ -214,7 +214,7 @@ public class DeploymentTests
         Assert.That(reset.Status, Is.EqualTo(DeploymentStatus.Succeeded), reset.FailureCause);
         Assert.That(Configuration("com.example.Configured").ToJsonString(), Is.EqualTo("""{"limits":{"high":10,"low":1},"mode":"strict"}"""));
         Assert.That(Nucleus.Supervisor.ProcessIds("com.example.Configured").Single(), Is.EqualTo(pid), "a configuration change alone does not restart the component");
-        await Wait.UntilAsync(() => { lock (changes) { return changes.Contains("limits/high") && changes.Contains("mode"); } }, "configuration update events");
+        await Eventually.UntilAsync(() => { lock (changes) { return changes.Contains("limits/high") && changes.Contains("mode"); } }, "configuration update events");
     }
 
     [Test]
@@ -271,14 +271,14 @@ public class DeploymentTests
         await Task.Delay(200);
 
         var id = Nucleus.Deployments.Submit(new CreateLocalDeploymentRequest { RootComponentVersionsToAdd = new Dictionary<string, string> { ["com.example.App"] = "2.0.0" } });
-        await Wait.UntilAsync(() => { lock (events) { return events.Count >= 1; } }, "the first preUpdateEvent");
+        await Eventually.UntilAsync(() => { lock (events) { return events.Count >= 1; } }, "the first preUpdateEvent");
         Assert.That(Version("com.example.App"), Is.EqualTo("1.0.0"), "deferred: not updated yet");
         var record = await Nucleus.Deployments.WaitAsync(id);
 
         Assert.That(record.Status, Is.EqualTo(DeploymentStatus.Succeeded), record.FailureCause);
         Assert.That(DateTimeOffset.UtcNow - firstPreUpdate, Is.GreaterThanOrEqualTo(TimeSpan.FromMilliseconds(1400)), "the update waited for the deferral");
         Assert.That(Version("com.example.App"), Is.EqualTo("2.0.0"));
-        await Wait.UntilAsync(() => { lock (events) { return events.Contains("post"); } }, "postUpdateEvent");
+        await Eventually.UntilAsync(() => { lock (events) { return events.Contains("post"); } }, "postUpdateEvent");
         lock (events)
         {
             Assert.That(events.Take(2), Is.EqualTo(new[] { "pre", "pre" }), "a second round after the recheck");
@@ -299,7 +299,7 @@ public class DeploymentTests
         await Nucleus.DisposeAsync();
 
         await using var again = await Nucleus.StartAsync(NucleusOptionsFor(root));
-        await Wait.UntilAsync(() => again.Components.TryGet("com.example.App", out var r) && r.State == LifecycleState.Running, "restored and RUNNING");
+        await Eventually.UntilAsync(() => again.Components.TryGet("com.example.App", out var r) && r.State == LifecycleState.Running, "restored and RUNNING");
         Assert.That(again.Deployments.Find(first.Id)?.Status, Is.EqualTo(DeploymentStatus.Succeeded));
         Assert.That(again.Configuration.Snapshot("com.example.App")!["threshold"]!.GetValue<int>(), Is.EqualTo(3));
     }

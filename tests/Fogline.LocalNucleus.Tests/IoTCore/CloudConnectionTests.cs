@@ -41,7 +41,7 @@ public class CloudConnectionTests : IoTCoreTestBase
     [Test]
     public async Task OutageFor_GoesOfflineNow_AndBackAfterTheDuration()
     {
-        var time = new IoTCoreFakeTimeProvider();
+        var time = new ManualClock(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
         await StartAsync(time: time);
         var client = await ConnectAsync("com.example.Sensor");
 
@@ -63,7 +63,7 @@ public class CloudConnectionTests : IoTCoreTestBase
     [Test]
     public async Task ScheduleOutage_GoesOfflineLater_ForTheDuration()
     {
-        var time = new IoTCoreFakeTimeProvider();
+        var time = new ManualClock(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
         await StartAsync(time: time);
         var changes = new List<(bool Online, DateTimeOffset At)>();
         Cloud.StateChanged += (_, e) => changes.Add((e.IsOnline, e.At));
@@ -86,7 +86,7 @@ public class CloudConnectionTests : IoTCoreTestBase
     [Test]
     public async Task ScheduleRepeatingOutage_GoesOfflineEveryPeriod_UntilDisposed()
     {
-        var time = new IoTCoreFakeTimeProvider();
+        var time = new ManualClock(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
         await StartAsync(time: time);
         var changes = new List<(bool Online, DateTimeOffset At)>();
         Cloud.StateChanged += (_, e) => changes.Add((e.IsOnline, e.At));
@@ -111,7 +111,7 @@ public class CloudConnectionTests : IoTCoreTestBase
     [Test]
     public async Task GoOnline_EndsTheOutageUnderWay_ButTheScheduleGoesOn()
     {
-        var time = new IoTCoreFakeTimeProvider();
+        var time = new ManualClock(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
         await StartAsync(time: time);
         var outage = Cloud.ScheduleRepeatingOutage(TimeSpan.FromSeconds(60), TimeSpan.FromSeconds(30));
 
@@ -127,20 +127,20 @@ public class CloudConnectionTests : IoTCoreTestBase
     [Test]
     public async Task Latency_DelaysDeliveryToTheCloud_AndKeepsTheOrder()
     {
-        var time = new IoTCoreFakeTimeProvider();
+        var time = new ManualClock(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
         await StartAsync(new IoTCoreOptions { MaxInFlightPublishes = 1 }, time);
         var client = await ConnectAsync("com.example.Sensor");
         Cloud.SetLatency(TimeSpan.FromSeconds(2));
 
         await PublishAsync(client, "dt/a", "one");
         await PublishAsync(client, "dt/a", "two");
-        await Wait.UntilAsync(() => Cloud.Counters.InFlight == 1 && time.PendingTimers > 0, "first message on its way");
+        await Eventually.UntilAsync(() => Cloud.Counters.InFlight == 1 && time.PendingTimers > 0, "first message on its way");
         Assert.That(Cloud.ReadJournal(), Is.Empty, "nothing arrives before the latency has passed");
         var sent = time.GetUtcNow();
         time.Advance(TimeSpan.FromSeconds(2));
         var first = await JournalAsync(1);
         Assert.That(first.Select(e => e.PayloadUtf8), Is.EqualTo(new[] { "one" }));
-        await Wait.UntilAsync(() => Cloud.Counters.InFlight == 1 && time.PendingTimers > 0, "second message on its way");
+        await Eventually.UntilAsync(() => Cloud.Counters.InFlight == 1 && time.PendingTimers > 0, "second message on its way");
         time.Advance(TimeSpan.FromSeconds(2));
 
         var journal = await JournalAsync(2);
@@ -179,17 +179,17 @@ public class CloudConnectionTests : IoTCoreTestBase
     [Test]
     public async Task AMessageInFlightWhenTheConnectionDrops_IsRetriedFirst_AfterReconnect()
     {
-        var time = new IoTCoreFakeTimeProvider();
+        var time = new ManualClock(new DateTimeOffset(2026, 3, 1, 12, 0, 0, TimeSpan.Zero));
         await StartAsync(new IoTCoreOptions { Latency = TimeSpan.FromSeconds(1) }, time);
         var client = await ConnectAsync("com.example.Sensor");
 
         await PublishAsync(client, "dt/a", "one");
         await PublishAsync(client, "dt/a", "two");
-        await Wait.UntilAsync(() => Cloud.Counters.InFlight == 2 && time.PendingTimers > 0, "both messages in flight");
+        await Eventually.UntilAsync(() => Cloud.Counters.InFlight == 2 && time.PendingTimers > 0, "both messages in flight");
         Cloud.GoOffline();
         await PublishAsync(client, "dt/a", "three");
         Cloud.GoOnline();
-        await Wait.UntilAsync(() => Cloud.Counters.InFlight == 3 && time.PendingTimers > 0, "all in flight");
+        await Eventually.UntilAsync(() => Cloud.Counters.InFlight == 3 && time.PendingTimers > 0, "all in flight");
         time.Advance(TimeSpan.FromSeconds(1));
 
         var journal = await JournalAsync(3);
@@ -206,7 +206,7 @@ public class CloudConnectionTests : IoTCoreTestBase
             await using (var first = await Fogline.LocalNucleus.Nucleus.StartAsync(new NucleusOptions { RootPath = root }))
             {
                 first.IoTCore.Publish(CloudMessage.FromText("dt/a", "first run", MqttQos.AtLeastOnce), "com.example.Sensor");
-                await Wait.UntilAsync(() => first.IoTCore.ReadJournal().Count == 1, "first message journaled");
+                await Eventually.UntilAsync(() => first.IoTCore.ReadJournal().Count == 1, "first message journaled");
             }
 
             // As if a process had stopped while writing a line.
@@ -214,7 +214,7 @@ public class CloudConnectionTests : IoTCoreTestBase
 
             await using var second = await Fogline.LocalNucleus.Nucleus.StartAsync(new NucleusOptions { RootPath = root });
             second.IoTCore.Publish(CloudMessage.FromText("dt/a", "second run", MqttQos.AtLeastOnce));
-            await Wait.UntilAsync(() => second.IoTCore.ReadJournal().Count == 2, "second message journaled");
+            await Eventually.UntilAsync(() => second.IoTCore.ReadJournal().Count == 2, "second message journaled");
 
             var journal = second.IoTCore.ReadJournal();
             Assert.That(journal.Select(e => (e.Sequence, e.PayloadUtf8, e.Component)), Is.EqualTo(new[] { (1L, "first run", "com.example.Sensor"), (2L, "second run", (string?)null) }));

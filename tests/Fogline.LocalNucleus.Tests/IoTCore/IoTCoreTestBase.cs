@@ -45,7 +45,7 @@ public abstract class IoTCoreTestBase
 
     protected async Task<IReadOnlyList<CloudJournalEntry>> JournalAsync(int count)
     {
-        await Wait.UntilAsync(() => Cloud.ReadJournal().Count >= count, $"{count} messages in the cloud journal");
+        await Eventually.UntilAsync(() => Cloud.ReadJournal().Count >= count, $"{count} messages in the cloud journal");
         return Cloud.ReadJournal();
     }
 

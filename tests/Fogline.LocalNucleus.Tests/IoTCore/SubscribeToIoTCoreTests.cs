@@ -44,7 +44,7 @@ public class SubscribeToIoTCoreTests : IoTCoreTestBase
             new CloudSendResult(CloudSendOutcome.Delivered, 2),
             new CloudSendResult(CloudSendOutcome.NoMatchingSubscription, 0),
         }));
-        await Wait.UntilAsync(() => toA.Count == 2 && toB.Count == 2, "messages delivered");
+        await Eventually.UntilAsync(() => toA.Count == 2 && toB.Count == 2, "messages delivered");
         Assert.That(toA.Select(m => m.Message!.TopicName), Is.EqualTo(new[] { "cmd/a/reboot", "cmd/b/reboot" }));
         Assert.That(toB.Select(Text), Is.EqualTo(new[] { "for b", "for both" }));
         var first = toA.First().Message!;
@@ -72,10 +72,10 @@ public class SubscribeToIoTCoreTests : IoTCoreTestBase
         var stream = await client.SubscribeToIoTCoreAsync(new SubscribeToIoTCoreRequest { TopicName = "cmd/a", Qos = QOS.AtLeastOnce }, received.Enqueue);
         Assert.That(Cloud.CloudSubscriptions, Is.EqualTo(new[] { "cmd/a" }));
         Cloud.SendToDevice("cmd/a", "one");
-        await Wait.UntilAsync(() => received.Count == 1, "first message");
+        await Eventually.UntilAsync(() => received.Count == 1, "first message");
 
         await stream.DisposeAsync();
-        await Wait.UntilAsync(() => Cloud.DeviceSubscriptions.Count == 0, "subscription released");
+        await Eventually.UntilAsync(() => Cloud.DeviceSubscriptions.Count == 0, "subscription released");
 
         Assert.That(Cloud.CloudSubscriptions, Is.Empty, "the cloud subscription goes with the last device subscription under it");
         Assert.That(Cloud.SendToDevice("cmd/a", "two"), Is.EqualTo(new CloudSendResult(CloudSendOutcome.NoMatchingSubscription, 0)));
@@ -95,7 +95,7 @@ public class SubscribeToIoTCoreTests : IoTCoreTestBase
 
         await client.DisposeAsync();
 
-        await Wait.UntilAsync(() => Cloud.DeviceSubscriptions.Count == 0, "subscriptions released");
+        await Eventually.UntilAsync(() => Cloud.DeviceSubscriptions.Count == 0, "subscriptions released");
         Assert.That(Cloud.CloudSubscriptions, Is.Empty);
     }
 
@@ -110,18 +110,18 @@ public class SubscribeToIoTCoreTests : IoTCoreTestBase
         Assert.That(Cloud.CloudSubscriptions, Is.EqualTo(new[] { "a/#", "a/b" }), "a/b does not cover a/#, so a/# is subscribed at the cloud too");
 
         await wide.DisposeAsync();
-        await Wait.UntilAsync(() => Cloud.DeviceSubscriptions.Count == 1, "a/# released");
+        await Eventually.UntilAsync(() => Cloud.DeviceSubscriptions.Count == 1, "a/# released");
 
         // The Nucleus keeps a cloud subscription while it covers a device subscription (a/# covers a/b): messages on
         // a/c still reach the device, where no subscription takes them.
         Assert.That(Cloud.CloudSubscriptions, Is.EqualTo(new[] { "a/#", "a/b" }));
         Assert.That(Cloud.SendToDevice("a/c", "x"), Is.EqualTo(new CloudSendResult(CloudSendOutcome.Delivered, 0)));
         Assert.That(Cloud.SendToDevice("a/b", "y"), Is.EqualTo(new CloudSendResult(CloudSendOutcome.Delivered, 1)));
-        await Wait.UntilAsync(() => received.Count == 1, "a/b message");
+        await Eventually.UntilAsync(() => received.Count == 1, "a/b message");
         Assert.That(received.Select(Text), Is.EqualTo(new[] { "y" }));
 
         await narrow.DisposeAsync();
-        await Wait.UntilAsync(() => Cloud.CloudSubscriptions.Count == 0, "both unsubscribed at the cloud");
+        await Eventually.UntilAsync(() => Cloud.CloudSubscriptions.Count == 0, "both unsubscribed at the cloud");
     }
 
     [Test]
@@ -136,7 +136,7 @@ public class SubscribeToIoTCoreTests : IoTCoreTestBase
         await PublishAsync(publisher, "dt/p/status", "up");
         await PublishAsync(publisher, "dt/p/other", "not for the subscriber");
 
-        await Wait.UntilAsync(() => received.Count == 1 && Cloud.ReadJournal().Count == 2, "message through the cloud");
+        await Eventually.UntilAsync(() => received.Count == 1 && Cloud.ReadJournal().Count == 2, "message through the cloud");
         Assert.That(received.Select(m => (m.Message!.TopicName, Text(m))), Is.EqualTo(new[] { ("dt/p/status", "up") }));
     }
 
@@ -160,7 +160,7 @@ public class SubscribeToIoTCoreTests : IoTCoreTestBase
         }));
         Assert.That(received, Is.Empty);
         Cloud.GoOnline();
-        await Wait.UntilAsync(() => received.Count == 2, "kept messages delivered");
+        await Eventually.UntilAsync(() => received.Count == 2, "kept messages delivered");
         Assert.That(received.Select(Text), Is.EqualTo(new[] { "kept 1", "kept 2" }));
     }
 
@@ -183,7 +183,7 @@ public class SubscribeToIoTCoreTests : IoTCoreTestBase
         Cloud.GoOffline();
 
         var pending = client.SubscribeToIoTCoreAsync(new SubscribeToIoTCoreRequest { TopicName = "cmd/a", Qos = QOS.AtLeastOnce });
-        await Wait.UntilAsync(() => Cloud.DeviceSubscriptions.Count == 1, "subscription registered");
+        await Eventually.UntilAsync(() => Cloud.DeviceSubscriptions.Count == 1, "subscription registered");
         Assert.That(pending.IsCompleted, Is.False, "the Nucleus answers once its connection is back");
         Assert.That(Cloud.CloudSubscriptions, Is.Empty);
         Cloud.GoOnline();
@@ -208,7 +208,7 @@ public class SubscribeToIoTCoreTests : IoTCoreTestBase
         var received = new ConcurrentQueue<IoTCoreMessage>();
         await using var stream = await client.SubscribeToIoTCoreAsync(new SubscribeToIoTCoreRequest { TopicName = "cfg/+", Qos = QOS.AtLeastOnce }, received.Enqueue);
 
-        await Wait.UntilAsync(() => received.Count == 2, "retained messages");
+        await Eventually.UntilAsync(() => received.Count == 2, "retained messages");
         Assert.That(received.Select(m => (m.Message!.TopicName, Text(m), m.Message.Retain)), Is.EqualTo(new[] { ("cfg/a", "retained a", (bool?)true), ("cfg/c", "retained c", (bool?)true) }));
     }
 

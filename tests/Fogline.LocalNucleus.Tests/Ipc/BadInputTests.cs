@@ -108,7 +108,7 @@ public class BadInputTests
         // The server still serves new connections.
         var again = await nucleus.ConnectAsync(good);
         Assert.That((await again.GetConfigurationAsync(new GetConfigurationRequest { KeyPath = ["counter"] })).Value, Is.Not.Null);
-        await Wait.UntilAsync(() => nucleus.Nucleus.IpcServer.Connections.Count <= 2, "bad connections released");
+        await Eventually.UntilAsync(() => nucleus.Nucleus.IpcServer.Connections.Count <= 2, "bad connections released");
     }
 
     [Test]
@@ -122,7 +122,7 @@ public class BadInputTests
         var read = await socket.ReceiveAsync(new byte[16], SocketFlags.None).WaitAsync(TimeSpan.FromSeconds(20));
 
         Assert.That(read, Is.Zero, "the server closes the silent connection");
-        await Wait.UntilAsync(() => nucleus.Nucleus.IpcServer.Connections.Count == 0, "connection released");
+        await Eventually.UntilAsync(() => nucleus.Nucleus.IpcServer.Connections.Count == 0, "connection released");
     }
 
     /// <summary>Reads until the server closes, counting the answers on streams (responses and errors to requests).</summary>

@@ -153,7 +153,7 @@ public class SupervisorTests
         Assert.That(Array.IndexOf(lines, "B"), Is.LessThan(Array.IndexOf(lines, "A")), "B (HARD dependency) before A");
 
         await Nucleus.Supervisor.RestartAsync(Record("com.example.B"));
-        await Wait.UntilAsync(() => File.ReadAllLines(order).Count(l => l == "A") == 2 && State("com.example.A") == LifecycleState.Running, "A restarted after B");
+        await Eventually.UntilAsync(() => File.ReadAllLines(order).Count(l => l == "A") == 2 && State("com.example.A") == LifecycleState.Running, "A restarted after B");
 
         Assert.That(File.ReadAllLines(order).Count(l => l == "S"), Is.EqualTo(1), "the SOFT dependent was not restarted");
     }
@@ -175,12 +175,12 @@ public class SupervisorTests
             """);
         await Nucleus.Supervisor.ApplyAsync([stubborn], TimeSpan.FromSeconds(30));
         var pgid = Nucleus.Supervisor.ProcessIds("com.example.Stubborn").Single();
-        await Wait.UntilAsync(() => GroupMembers(pgid).Count >= 2, "the background child is running");
+        await Eventually.UntilAsync(() => GroupMembers(pgid).Count >= 2, "the background child is running");
 
         await Nucleus.Supervisor.StopAsync(Record("com.example.Stubborn"));
 
         Assert.That(File.Exists(shutdownRan), Is.True, "Shutdown ran first");
-        await Wait.UntilAsync(() => GroupMembers(pgid).Count == 0, "the whole process group is gone (SIGKILL after the ignored SIGTERM)");
+        await Eventually.UntilAsync(() => GroupMembers(pgid).Count == 0, "the whole process group is gone (SIGKILL after the ignored SIGTERM)");
         Assert.That(State("com.example.Stubborn"), Is.EqualTo(LifecycleState.Finished));
     }
 
@@ -199,11 +199,11 @@ public class SupervisorTests
         var pid = Nucleus.Supervisor.ProcessIds("com.example.Sleeper").Single();
 
         await Nucleus.Supervisor.PauseAsync(Record("com.example.Sleeper"));
-        await Wait.UntilAsync(() => ProcState(pid) == 'T', "the process is stopped");
+        await Eventually.UntilAsync(() => ProcState(pid) == 'T', "the process is stopped");
         Assert.That(Record("com.example.Sleeper").IsPaused, Is.True);
 
         await Nucleus.Supervisor.ResumeAsync(Record("com.example.Sleeper"));
-        await Wait.UntilAsync(() => ProcState(pid) is 'S' or 'R', "the process runs again");
+        await Eventually.UntilAsync(() => ProcState(pid) is 'S' or 'R', "the process runs again");
         Assert.That(Record("com.example.Sleeper").IsPaused, Is.False);
     }
 
@@ -220,7 +220,7 @@ public class SupervisorTests
 
         Assert.That(result.Succeeded, Is.True);
         Assert.That(Nucleus.Supervisor.ProcessIds("com.example.One").Single(), Is.EqualTo(onePid), "unchanged: not restarted");
-        await Wait.UntilAsync(() => GroupMembers(twoPid).Count == 0, "Two's processes are gone");
+        await Eventually.UntilAsync(() => GroupMembers(twoPid).Count == 0, "Two's processes are gone");
         Assert.That(Nucleus.Components.TryGet("com.example.Two", out _), Is.False);
         Assert.That(Nucleus.Supervisor.Current.Keys, Is.EquivalentTo(new[] { "com.example.One" }));
     }
@@ -238,14 +238,14 @@ public class SupervisorTests
                   Startup: while [ ! -f {{flag}} ]; do sleep 0.05; done
             """);
         var apply = Nucleus.Supervisor.ApplyAsync([service], TimeSpan.FromSeconds(30));
-        await Wait.UntilAsync(() => State("com.example.Service") == LifecycleState.Starting, "STARTING while Startup runs");
+        await Eventually.UntilAsync(() => State("com.example.Service") == LifecycleState.Starting, "STARTING while Startup runs");
 
         await using (var client = await _nucleus.ConnectAsync(Record("com.example.Service")))
         {
             await client.UpdateStateAsync(new UpdateStateRequest { State = ReportedLifecycleState.Running });
         }
 
-        await Wait.UntilAsync(() => State("com.example.Service") == LifecycleState.Running, "RUNNING as reported over IPC");
+        await Eventually.UntilAsync(() => State("com.example.Service") == LifecycleState.Running, "RUNNING as reported over IPC");
         File.WriteAllText(flag, "go");
         Assert.That((await apply).Succeeded, Is.True);
     }
@@ -274,7 +274,7 @@ public class SupervisorTests
                   Startup: 'true'
             """);
         var apply = Nucleus.Supervisor.ApplyAsync([resolved], TimeSpan.FromSeconds(30));
-        await Wait.UntilAsync(() => Nucleus.Supervisor.ProcessIds("com.example.A").Count == 1, "Install runs");
+        await Eventually.UntilAsync(() => Nucleus.Supervisor.ProcessIds("com.example.A").Count == 1, "Install runs");
         Nucleus.Components.TryGet("com.example.A", out var a);
         var client = await _nucleus.ConnectAsync(a!);
 
@@ -301,7 +301,7 @@ public class SupervisorTests
     private async Task<string> WaitForLogAsync(string component, string text)
     {
         var path = Nucleus.Supervisor.LogPath(component);
-        await Wait.UntilAsync(() => File.Exists(path) && ReadShared(path).Contains(text, StringComparison.Ordinal), $"'{text}' in {path}");
+        await Eventually.UntilAsync(() => File.Exists(path) && ReadShared(path).Contains(text, StringComparison.Ordinal), $"'{text}' in {path}");
         return ReadShared(path);
     }
 

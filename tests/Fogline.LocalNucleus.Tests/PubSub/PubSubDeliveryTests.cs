@@ -79,7 +79,7 @@ public class PubSubDeliveryTests
             await stream.DisposeAsync();
         }
 
-        await Wait.UntilAsync(() => hostSubscription.DeliveredMessages == 2 * PerPublisher, "the in-process subscriber");
+        await Eventually.UntilAsync(() => hostSubscription.DeliveredMessages == 2 * PerPublisher, "the in-process subscriber");
         AssertInOrder(inProcess, PerPublisher);
         Assert.That(PubSub.DroppedMessages, Is.Zero);
     }
@@ -129,7 +129,7 @@ public class PubSubDeliveryTests
 
         // Dropping the slow client's connection ends its subscription and stops its pump.
         await slowClient.DisposeAsync();
-        await Wait.UntilAsync(() => slowSubscription.IsClosed && !slowSubscription.IsPumping, "the slow subscription released", 30_000);
+        await Eventually.UntilAsync(() => slowSubscription.IsClosed && !slowSubscription.IsPumping, "the slow subscription released", TimeSpan.FromMilliseconds(30_000));
         Assert.That(PubSub.GetSubscribers(), Is.EqualTo(new[] { fastSubscription }));
         Assert.That(slowSubscription.QueuedMessages, Is.Zero);
         await fast.DisposeAsync();
@@ -145,14 +145,14 @@ public class PubSubDeliveryTests
         var subscription = PubSub.GetSubscribers().Single();
         Assert.That((PubSub.SubscriberCount, PubSub.TopicCount, PubSub.TrieNodeCount), Is.EqualTo((1, 1, 4)));
         PubSub.Publish("release/x/deep/y", "1"u8.ToArray());
-        await Wait.UntilAsync(() => subscription.DeliveredMessages == 1 && !subscription.IsPumping, "the message delivered");
+        await Eventually.UntilAsync(() => subscription.DeliveredMessages == 1 && !subscription.IsPumping, "the message delivered");
 
         await stream.DisposeAsync();
 
-        await Wait.UntilAsync(() => PubSub.SubscriberCount == 0, "the subscription released");
+        await Eventually.UntilAsync(() => PubSub.SubscriberCount == 0, "the subscription released");
         Assert.That((PubSub.TopicCount, PubSub.TrieNodeCount), Is.EqualTo((0, 0)));
         Assert.That(subscription.IsClosed, Is.True);
-        await Wait.UntilAsync(() => OpenStreams() == 0, "the server stream gone");
+        await Eventually.UntilAsync(() => OpenStreams() == 0, "the server stream gone");
         PubSub.Publish("release/x/deep/y", "2"u8.ToArray());
         Assert.That(subscription.MatchedMessages, Is.EqualTo(1));
     }
@@ -172,7 +172,7 @@ public class PubSubDeliveryTests
 
         await client.DisposeAsync();
 
-        await Wait.UntilAsync(() => PubSub.SubscriberCount == 0, "the subscriptions released");
+        await Eventually.UntilAsync(() => PubSub.SubscriberCount == 0, "the subscriptions released");
         Assert.That((PubSub.TopicCount, PubSub.TrieNodeCount), Is.EqualTo((0, 0)));
     }
 
@@ -188,7 +188,7 @@ public class PubSubDeliveryTests
 
         await stream.Completion.WaitAsync(TimeSpan.FromSeconds(20));
         Assert.That(PubSub.SubscriberCount, Is.Zero);
-        await Wait.UntilAsync(() => OpenStreams() == 0, "the server stream gone");
+        await Eventually.UntilAsync(() => OpenStreams() == 0, "the server stream gone");
     }
 
     [Test]
@@ -206,7 +206,7 @@ public class PubSubDeliveryTests
         PubSub.Publish("throws", "1"u8.ToArray());
         PubSub.Publish("throws", "2"u8.ToArray());
 
-        await Wait.UntilAsync(() => subscription.DeliveredMessages == 2, "both messages handed over");
+        await Eventually.UntilAsync(() => subscription.DeliveredMessages == 2, "both messages handed over");
         Assert.That(Volatile.Read(ref seen), Is.EqualTo(2));
     }
 
@@ -229,7 +229,7 @@ public class PubSubDeliveryTests
         // The first message is taken by the pump, which then blocks in the callback; of the next six, only the
         // newest three stay queued.
         PubSub.Publish("q", new byte[] { 0 });
-        await Wait.UntilAsync(() => subscription.QueuedMessages == 0, "the pump holds message 0");
+        await Eventually.UntilAsync(() => subscription.QueuedMessages == 0, "the pump holds message 0");
         for (byte i = 1; i <= 6; i++)
         {
             PubSub.Publish("q", new[] { i });
@@ -237,7 +237,7 @@ public class PubSubDeliveryTests
 
         Assert.That((subscription.QueuedMessages, subscription.DroppedMessages, PubSub.DroppedMessages), Is.EqualTo((3, 3L, 3L)));
         gate.Set();
-        await Wait.UntilAsync(() => subscription.DeliveredMessages == 4 && !subscription.IsPumping, "the queue drained");
+        await Eventually.UntilAsync(() => subscription.DeliveredMessages == 4 && !subscription.IsPumping, "the queue drained");
         lock (received)
         {
             Assert.That(received, Is.EqualTo(new[] { 0, 4, 5, 6 }));
@@ -264,11 +264,11 @@ public class PubSubDeliveryTests
         }
 
         await CyclesAsync(0, Warmup);
-        await Wait.UntilAsync(Released, "everything released after the first cycles", 30_000);
+        await Eventually.UntilAsync(Released, "everything released after the first cycles", TimeSpan.FromMilliseconds(30_000));
         var baseline = MeasureMemory();
 
         await CyclesAsync(Warmup, Total);
-        await Wait.UntilAsync(Released, "everything released after all cycles", 30_000);
+        await Eventually.UntilAsync(Released, "everything released after all cycles", TimeSpan.FromMilliseconds(30_000));
         var after = MeasureMemory();
 
         TestContext.Out.WriteLine($"managed memory after {Warmup:N0} cycles: {baseline:N0} bytes; after {Total:N0}: {after:N0} bytes");

@@ -77,7 +77,7 @@ public class PubSubMatchingTests
 
         PubSub.Publish("home/kitchen/light", "on"u8.ToArray());
 
-        await Wait.UntilAsync(() => { lock (received) { return received.Count >= 5; } }, "five deliveries");
+        await Eventually.UntilAsync(() => { lock (received) { return received.Count >= 5; } }, "five deliveries");
         Assert.That(subscriptions.Select(s => s.MatchedMessages), Is.EqualTo(new long[] { 1, 1, 1, 1, 1, 0 }));
         lock (received)
         {
@@ -164,7 +164,7 @@ public class PubSubMatchingTests
 
         PubSub.PublishJson("j", System.Text.Json.Nodes.JsonNode.Parse("""{"n":1,"a":[2,{"b":null}],"s":"x","t":true}""")!);
 
-        await Wait.UntilAsync(() => { lock (payloads) { return payloads.Count == 1; } }, "the JSON message");
+        await Eventually.UntilAsync(() => { lock (payloads) { return payloads.Count == 1; } }, "the JSON message");
         Assert.That(payloads[0], Is.EqualTo("""{"n":1.0,"a":[2.0,{"b":null}],"s":"x","t":true}"""));
     }
 
@@ -195,7 +195,7 @@ public class PubSubMatchingTests
     [TestCase(-0.0, "-0.0")]
     [TestCase(0.0, "0.0")]
     public void NumbersAreWrittenAsJavaDoubleToString(double value, string expected) =>
-        Assert.That(PubSubJson.JavaDoubleToString(value), Is.EqualTo(expected));
+        Assert.That(JavaNumbers.DoubleToString(value), Is.EqualTo(expected));
 
     [Test]
     public void JsonMessages_AreReadAsAJavaMapAndWrittenBack()

@@ -13,7 +13,7 @@ public class ShadowIpcTests
 {
     private const string ShadowManager = "aws.greengrass.ShadowManager";
 
-    private ShadowsFakeTimeProvider _time = null!;
+    private ManualClock _time = null!;
     private TestNucleus _nucleus = null!;
 
     private long Now => _time.EpochSeconds;
@@ -21,7 +21,7 @@ public class ShadowIpcTests
     [SetUp]
     public async Task SetUp()
     {
-        _time = new ShadowsFakeTimeProvider();
+        _time = new ManualClock(systemTimers: true);
         _nucleus = await TestNucleus.StartAsync(root => new NucleusOptions { RootPath = root, TimeProvider = _time });
     }
 

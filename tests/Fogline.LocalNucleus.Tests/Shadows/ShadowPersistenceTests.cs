@@ -32,7 +32,7 @@ public class ShadowPersistenceTests
     [Test]
     public async Task ShadowsAndVersions_SurviveARestart_AndDeletedShadowsAreGoneFromDisk()
     {
-        var time = new ShadowsFakeTimeProvider();
+        var time = new ManualClock(systemTimers: true);
         await using (var first = await Nucleus.StartAsync(new NucleusOptions { RootPath = _root, TimeProvider = time }))
         {
             await using var client = await ConnectAsync(first);

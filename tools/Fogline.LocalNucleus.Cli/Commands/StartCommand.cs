@@ -47,11 +47,11 @@ internal static class StartCommand
 
                 try
                 {
-                    config = YamlJson.Parse(await File.ReadAllTextAsync(file.FullName, cancellationToken), file.FullName) as JsonObject;
+                    config = Fogline.Greengrass.Recipes.ConfigurationDocument.Parse(await File.ReadAllTextAsync(file.FullName, cancellationToken), file.FullName) as JsonObject;
                 }
-                catch (FormatException ex)
+                catch (Fogline.Greengrass.Recipes.RecipeException ex)
                 {
-                    return await FailAsync(error, ex.Message);
+                    return await FailAsync(error, string.Join("\n", ex.Errors));
                 }
             }
 

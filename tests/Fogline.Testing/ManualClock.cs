@@ -1,11 +1,23 @@
-namespace Fogline.LocalNucleus.Tests.Infrastructure;
+namespace Fogline.Testing;
 
-/// <summary>A clock the test moves by hand (for the IoTCore tests): timers fire when <see cref="Advance"/> passes their due time.</summary>
-public sealed class IoTCoreFakeTimeProvider : TimeProvider
+/// <summary>
+/// A clock a test moves by hand. Its timers fire when <see cref="Advance"/> passes their due time, in due order (a
+/// periodic one again as often as it falls due), unless it is made with <c>systemTimers: true</c>, where the time
+/// stands still but timers and delays are the system's.
+/// </summary>
+public sealed class ManualClock : TimeProvider
 {
     private readonly Lock _lock = new();
-    private readonly List<Timer> _timers = [];
-    private DateTimeOffset _now = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
+    private readonly List<ManualTimer> _timers = [];
+    private readonly bool _systemTimers;
+    private DateTimeOffset _now;
+
+    /// <summary>Creates the clock at <paramref name="start"/> (default 2026-01-01 00:00 UTC).</summary>
+    public ManualClock(DateTimeOffset? start = null, bool systemTimers = false)
+    {
+        _now = start ?? new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+        _systemTimers = systemTimers;
+    }
 
     /// <summary>How many timers are waiting to fire.</summary>
     public int PendingTimers
@@ -19,6 +31,10 @@ public sealed class IoTCoreFakeTimeProvider : TimeProvider
         }
     }
 
+    /// <summary>The current time in seconds since the Unix epoch.</summary>
+    public long EpochSeconds => GetUtcNow().ToUnixTimeSeconds();
+
+    /// <inheritdoc />
     public override DateTimeOffset GetUtcNow()
     {
         lock (_lock)
@@ -27,11 +43,13 @@ public sealed class IoTCoreFakeTimeProvider : TimeProvider
         }
     }
 
+    /// <inheritdoc />
     public override long GetTimestamp() => GetUtcNow().UtcTicks;
 
+    /// <inheritdoc />
     public override long TimestampFrequency => TimeSpan.TicksPerSecond;
 
-    /// <summary>Moves the clock, firing each timer that comes due (in due order, a periodic one again as often as it falls due).</summary>
+    /// <summary>Moves the clock, firing each timer that comes due.</summary>
     public void Advance(TimeSpan by)
     {
         DateTimeOffset target;
@@ -42,7 +60,7 @@ public sealed class IoTCoreFakeTimeProvider : TimeProvider
 
         while (true)
         {
-            Timer? next;
+            ManualTimer? next;
             lock (_lock)
             {
                 next = _timers.Where(t => t.Due is { } d && d <= target).OrderBy(t => t.Due).FirstOrDefault();
@@ -60,9 +78,15 @@ public sealed class IoTCoreFakeTimeProvider : TimeProvider
         }
     }
 
+    /// <inheritdoc />
     public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
     {
-        var timer = new Timer(this, callback, state);
+        if (_systemTimers)
+        {
+            return System.CreateTimer(callback, state, dueTime, period);
+        }
+
+        var timer = new ManualTimer(this, callback, state);
         timer.Change(dueTime, period);
         lock (_lock)
         {
@@ -72,7 +96,7 @@ public sealed class IoTCoreFakeTimeProvider : TimeProvider
         return timer;
     }
 
-    private sealed class Timer(IoTCoreFakeTimeProvider owner, TimerCallback callback, object? state) : ITimer
+    private sealed class ManualTimer(ManualClock owner, TimerCallback callback, object? state) : ITimer
     {
         public DateTimeOffset? Due { get; set; }
 

@@ -3,9 +3,9 @@ using System.Text.Json.Nodes;
 namespace Fogline.LocalNucleus.Configuration;
 
 /// <summary>A node of a component's configuration tree.</summary>
-internal abstract class ConfigNode
+internal abstract class ConfigTreeNode
 {
-    protected ConfigNode(string name, ConfigObject? parent, long modified)
+    protected ConfigTreeNode(string name, ConfigObject? parent, long modified)
     {
         Name = name;
         Parent = parent;
@@ -25,9 +25,9 @@ internal abstract class ConfigNode
 }
 
 /// <summary>A container: named children in insertion order.</summary>
-internal sealed class ConfigObject : ConfigNode
+internal sealed class ConfigObject : ConfigTreeNode
 {
-    private readonly OrderedDictionary<string, ConfigNode> _children = new(StringComparer.Ordinal);
+    private readonly OrderedDictionary<string, ConfigTreeNode> _children = new(StringComparer.Ordinal);
 
     public ConfigObject(string name, ConfigObject? parent, long modified)
         : base(name, parent, modified)
@@ -36,9 +36,9 @@ internal sealed class ConfigObject : ConfigNode
 
     public IEnumerable<string> Names => _children.Keys;
 
-    public ConfigNode? Get(string name) => _children.TryGetValue(name, out var child) ? child : null;
+    public ConfigTreeNode? Get(string name) => _children.TryGetValue(name, out var child) ? child : null;
 
-    public void Set(string name, ConfigNode node) => _children[name] = node;
+    public void Set(string name, ConfigTreeNode node) => _children[name] = node;
 
     public void Remove(string name) => _children.Remove(name);
 
@@ -60,7 +60,7 @@ internal sealed class ConfigObject : ConfigNode
 }
 
 /// <summary>A leaf: a scalar, an array, or null.</summary>
-internal sealed class ConfigValue : ConfigNode
+internal sealed class ConfigValue : ConfigTreeNode
 {
     public ConfigValue(string name, ConfigObject parent, long modified, JsonNode? value)
         : base(name, parent, modified)

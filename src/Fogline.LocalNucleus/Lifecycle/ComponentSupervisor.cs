@@ -159,7 +159,9 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
                 StartLoop(m);
             }
 
-            return await WaitForSettledAsync(desired, [.. toStart.Select(d => d.Name)], timeout, cancellationToken).ConfigureAwait(false);
+            // Every component the deployment touched is watched for BROKEN, those it only reconfigured included: a
+            // configuration that breaks a component fails the deployment as soon as it is BROKEN, not at the timeout.
+            return await WaitForSettledAsync(desired, [.. toStart.Select(d => d.Name), .. reconfigured.Select(r => r.Desired.Name)], timeout, cancellationToken).ConfigureAwait(false);
         }
         finally
         {

@@ -91,7 +91,7 @@ public class ClientTests
 
         await subscription.DisposeAsync();
         Assert.That(received, Is.EqualTo(new[] { 0, 1, 2 }));
-        await WaitUntil(() => _server.Service.SubscriberCount == 0);
+        await Eventually.UntilAsync(() => _server.Service.SubscriberCount == 0, "the subscription released on the server");
     }
 
     [Test]
@@ -161,7 +161,7 @@ public class ClientTests
         await using var client = await _server.ConnectAsync();
         _server.Service.HoldGetConfiguration = new TaskCompletionSource<bool>();
         var call = client.GetConfigurationAsync(new GetConfigurationRequest { KeyPath = ["threshold"] });
-        await WaitUntil(() => _server.Server.Connections.Any(c => c.OpenStreamCount > 0));
+        await Eventually.UntilAsync(() => _server.Server.Connections.Any(c => c.OpenStreamCount > 0), "a stream open on the server");
 
         foreach (var connection in _server.Server.Connections)
         {
@@ -184,7 +184,7 @@ public class ClientTests
             connection.Abort();
         }
 
-        await WaitUntil(() => !client.IsConnected);
+        await Eventually.UntilAsync(() => !client.IsConnected, "the client saw the connection close");
         var response = await client.UpdateStateAsync(new UpdateStateRequest { State = ReportedLifecycleState.Running });
 
         Assert.That(response, Is.Not.Null);
@@ -196,20 +196,12 @@ public class ClientTests
     {
         await using var client = await _server.ConnectAsync();
 
-        await client.PingAsync();
-    }
+        // PingAsync completes only when the server's PingResponse arrives; a server that does not answer fails this
+        // within the deadline instead of passing.
+        var ping = client.PingAsync(TestContext.CurrentContext.CancellationToken);
+        await ping.Within("the server's ping response");
 
-    internal static async Task WaitUntil(Func<bool> condition, int timeoutMs = 10_000)
-    {
-        var deadline = Environment.TickCount64 + timeoutMs;
-        while (!condition())
-        {
-            if (Environment.TickCount64 > deadline)
-            {
-                Assert.Fail("condition not met in time");
-            }
-
-            await Task.Delay(10);
-        }
+        Assert.That(ping.IsCompletedSuccessfully, Is.True);
+        Assert.That(client.IsConnected, Is.True, "the connection goes on after a ping");
     }
 }

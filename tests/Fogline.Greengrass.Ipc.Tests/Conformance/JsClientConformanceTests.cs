@@ -164,7 +164,7 @@ public class JsClientConformanceTests
         Check(scenario, "Node.js", JsonNode.Parse(result.GetRawText())!);
         if (scenario == "streaming")
         {
-            await ClientTests_WaitUntil(() => _server.Service.SubscriberCount == 0);
+            await Eventually.UntilAsync(() => _server.Service.SubscriberCount == 0, "the subscription released on the server");
         }
 
         if (scenario == "blobAndTimestamp")
@@ -180,7 +180,7 @@ public class JsClientConformanceTests
         Check(scenario, "C#", result);
         if (scenario == "streaming")
         {
-            await ClientTests_WaitUntil(() => _server.Service.SubscriberCount == 0);
+            await Eventually.UntilAsync(() => _server.Service.SubscriberCount == 0, "the subscription released on the server");
         }
     }
 
@@ -195,6 +195,4 @@ public class JsClientConformanceTests
 
         Assert.That(passed, Is.True, $"{client} client, scenario {scenario}: expected {expected.ToJsonString()} but got {actual.ToJsonString()}");
     }
-
-    private static Task ClientTests_WaitUntil(Func<bool> condition) => Client.ClientTests.WaitUntil(condition);
 }

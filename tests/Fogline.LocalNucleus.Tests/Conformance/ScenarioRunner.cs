@@ -4,7 +4,7 @@ using Fogline.LocalNucleus.Tests.Infrastructure;
 namespace Fogline.LocalNucleus.Tests.Conformance;
 
 /// <summary>The outcome of one step that exercised an operation.</summary>
-public sealed record StepOutcome(string Operation, string Client, bool Passed, string Detail);
+public sealed record StepOutcome(string Operation, string Client, bool Passed, string Detail, string Scenario);
 
 /// <summary>
 /// Runs a scenario file against a fresh local Nucleus with one client library: the client steps go to the runner,
@@ -63,7 +63,7 @@ public sealed class ScenarioRunner
             {
                 var differences = JsonMatch.Differences(expect, result);
                 var detail = differences.Count == 0 ? "ok" : $"step {step.ToJsonString()}: {string.Join("; ", differences)} (result {result?.ToJsonString()})";
-                outcomes.Add(new StepOutcome(operation ?? "(nucleus) " + step["nucleus"], client, differences.Count == 0, detail));
+                outcomes.Add(new StepOutcome(operation ?? "(nucleus) " + step["nucleus"], client, differences.Count == 0, detail, scenario));
             }
         }
 

@@ -119,6 +119,62 @@ public class DeploymentTests
         Assert.That(File.ReadAllText(Path.Combine(_nucleus.Root, "packages", "artifacts", "com.example.Other", "9.9.9", "unrelated.txt")), Is.EqualTo("copied too\n"), "the whole directory, as the Nucleus copies it");
     }
 
+    /// <summary>
+    /// A configuration change alone (the lifecycle does not change, so nothing is restarted) that makes the component
+    /// crash: it is BROKEN after three errors, and the deployment fails then, naming it, and rolls back, instead of
+    /// failing at the apply timeout.
+    /// </summary>
+    [Test]
+    public async Task ConfigurationOnlyChange_ThatBreaksAComponent_FailsWhenItIsBroken_AndRollsBack()
+    {
+        var node = Path.Combine(Repository.Root, "tests", "Conformance", "js", "node_modules");
+        Assert.That(Directory.Exists(Path.Combine(node, "aws-iot-device-sdk-v2")), Is.True, "the official Node.js IPC client is not installed (the Test target installs it)");
+        var recipes = Recipes(("c.yaml", $$"""
+            RecipeFormatVersion: '2020-01-25'
+            ComponentName: com.example.Configured
+            ComponentVersion: '1.0.0'
+            ComponentConfiguration:
+              DefaultConfiguration:
+                crash: false
+            Manifests:
+              - Platform: { os: linux }
+                Lifecycle:
+                  Run: 'NODE_PATH={{node}} exec node {artifacts:path}/configured.js'
+            """));
+        var artifacts = Artifacts(("com.example.Configured", "1.0.0", "configured.js", """
+            const { greengrasscoreipc } = require('aws-iot-device-sdk-v2');
+            (async () => {
+              const client = greengrasscoreipc.createClient();
+              await client.connect();
+              const crashes = async () => (await client.getConfiguration({ keyPath: [] })).value.crash === true;
+              if (await crashes()) { console.error('crash: true'); process.exit(3); }
+              const updates = client.subscribeToConfigurationUpdate({ keyPath: [] });
+              updates.on('message', async () => { if (await crashes()) { console.error('crash: true'); process.exit(3); } });
+              await updates.activate();
+              await client.updateState({ state: 'RUNNING' });
+              setInterval(() => {}, 60000);
+            })().catch(e => { console.error(e); process.exit(2); });
+            """));
+        var first = await DeployAsync(new CreateLocalDeploymentRequest
+        {
+            RecipeDirectoryPath = recipes,
+            ArtifactsDirectoryPath = artifacts,
+            RootComponentVersionsToAdd = new Dictionary<string, string> { ["com.example.Configured"] = "1.0.0" },
+        });
+        Assert.That(first.Status, Is.EqualTo(DeploymentStatus.Succeeded), first.FailureCause);
+
+        var broken = await DeployAsync(new CreateLocalDeploymentRequest
+        {
+            ComponentToConfiguration = Update("com.example.Configured", """{"MERGE": {"crash": true}}"""),
+        });
+
+        Assert.That(broken.Status, Is.EqualTo(DeploymentStatus.Failed));
+        Assert.That(broken.Detailed, Is.EqualTo(DetailedDeploymentStatus.FailedRollbackComplete));
+        Assert.That(broken.FailureCause, Does.Contain("com.example.Configured is BROKEN"), "failed because it broke, not at the apply timeout");
+        Assert.That(Configuration("com.example.Configured")["crash"]!.GetValue<bool>(), Is.False, "the configuration is rolled back");
+        await Eventually.UntilAsync(() => State("com.example.Configured") == LifecycleState.Running, "running again on the previous configuration");
+    }
+
     [Test]
     public async Task NewVersionThatCrashLoops_IsRolledBack_ToThePreviousVersionAndConfiguration()
     {
@@ -198,7 +254,7 @@ public class DeploymentTests
                 changes.Add(string.Join("/", e.ConfigurationUpdateEvent!.KeyPath!));
             }
         });
-        await Task.Delay(200);
+        await Eventually.UntilAsync(() => Nucleus.Configuration.WatcherCount > 0, "the configuration subscription registered");
 
         var merged = await DeployAsync(new CreateLocalDeploymentRequest
         {
@@ -268,7 +324,7 @@ public class DeploymentTests
                 }
             }
         });
-        await Task.Delay(200);
+        await Eventually.UntilAsync(() => Nucleus.Updates.IsSubscribed("com.example.App"), "the update subscription registered");
 
         var id = Nucleus.Deployments.Submit(new CreateLocalDeploymentRequest { RootComponentVersionsToAdd = new Dictionary<string, string> { ["com.example.App"] = "2.0.0" } });
         await Eventually.UntilAsync(() => { lock (events) { return events.Count >= 1; } }, "the first preUpdateEvent");

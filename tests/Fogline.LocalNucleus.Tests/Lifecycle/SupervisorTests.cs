@@ -92,6 +92,74 @@ public class SupervisorTests
         Assert.That(await WaitForLogAsync("com.example.Failing", "failing"), Does.Contain("(Run) com.example.Failing: stdout. failing."));
     }
 
+    /// <summary>
+    /// BROKEN is decided once, by the Nucleus's rule, whether the errors are reported by the component over IPC or
+    /// are the supervisor's (a step that fails): two reported errors 50 minutes apart, then the process dies 50
+    /// minutes later, make three in a row (a sliding one-hour window would have counted two).
+    /// </summary>
+    [Test]
+    public async Task ReportedErrorsAndAFailedStep_0_50And100MinutesApart_MakeItBroken()
+    {
+        var clock = new ManualClock(systemTimers: true);
+        await using var nucleus = await TestNucleus.StartAsync(root => new NucleusOptions
+        {
+            RootPath = root,
+            TimeProvider = clock,
+            Lifecycle = new LifecycleOptions { ShutdownGracePeriod = TimeSpan.FromMilliseconds(500), StableTime = TimeSpan.Zero },
+        });
+        using var ticking = new CancellationTokenSource();
+        var ticker = Task.Run(async () =>
+        {
+            while (!ticking.IsCancellationRequested)
+            {
+                clock.Advance(TimeSpan.FromMilliseconds(20));
+                await Task.Delay(20);
+            }
+        });
+        try
+        {
+            var recipe = ComponentRecipe.Parse("""
+                RecipeFormatVersion: '2020-01-25'
+                ComponentName: com.example.Flaky
+                ComponentVersion: '1.0.0'
+                Manifests:
+                  - Lifecycle:
+                      Run: exec sleep 600
+                """, "recipe.yaml");
+            var flaky = new ResolvedComponent(recipe.ComponentName, recipe.ComponentVersion, recipe, recipe.ResolveFor(DevicePlatform.Detect()), [],
+                ComponentPaths.ForNucleusRoot(Path.GetFullPath(nucleus.Root), recipe.ComponentName, "1.0.0"));
+            Assert.That((await nucleus.Nucleus.Supervisor.ApplyAsync([flaky], TimeSpan.FromSeconds(30))).Succeeded, Is.True);
+            var record = nucleus.Nucleus.Components.All.Single(c => c.Name == "com.example.Flaky");
+
+            async Task<int> RunningProcessAsync()
+            {
+                await Eventually.UntilAsync(() => record.State == LifecycleState.Running && nucleus.Nucleus.Supervisor.ProcessIds(record.Name).Count == 1, "RUNNING");
+                return nucleus.Nucleus.Supervisor.ProcessIds(record.Name).Single();
+            }
+
+            async Task ReportErroredAsync()
+            {
+                var pid = await RunningProcessAsync();
+                var client = await nucleus.ConnectAsync(record);
+                await client.UpdateStateAsync(new UpdateStateRequest { State = ReportedLifecycleState.Errored });
+                await Eventually.UntilAsync(() => !nucleus.Nucleus.Supervisor.ProcessIds(record.Name).Contains(pid), "the errored process stopped");
+            }
+
+            await ReportErroredAsync();
+            clock.Advance(TimeSpan.FromMinutes(50));
+            await ReportErroredAsync();
+            clock.Advance(TimeSpan.FromMinutes(50));
+            System.Diagnostics.Process.GetProcessById(await RunningProcessAsync()).Kill();
+
+            await Eventually.UntilAsync(() => record.State == LifecycleState.Broken, "BROKEN after the third error in a row");
+        }
+        finally
+        {
+            await ticking.CancelAsync();
+            await ticker;
+        }
+    }
+
     [Test]
     public async Task InstallTimeout_IsAnError()
     {

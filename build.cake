@@ -165,6 +165,10 @@ Task("InstallPeers")
     }
 });
 
+// Every test has a real time limit: a test that makes no progress for 5 minutes (the longest one takes under a minute)
+// is stopped and reported by the test platform's hang detector, so one hang cannot stall CI for its whole limit.
+ProcessArgumentBuilder HangTimeout(ProcessArgumentBuilder args) => args.Append("--blame-hang-timeout 5m").Append("--blame-hang-dump-type none");
+
 Task("Test")
     .IsDependentOn("InstallPrerequisites")
     .IsDependentOn("Build")
@@ -179,6 +183,7 @@ Task("Test")
         NoBuild = true,
         NoRestore = true,
         Loggers = { "console;verbosity=normal" },
+        ArgumentCustomization = HangTimeout,
     });
 });
 
@@ -194,6 +199,7 @@ Task("Conformance")
         NoRestore = true,
         Filter = "Category=Conformance",
         Loggers = { "console;verbosity=normal" },
+        ArgumentCustomization = HangTimeout,
     });
 });
 

@@ -38,7 +38,8 @@ public sealed record CloudUplinkOptions(
     ConfirmMode ConfirmMode,
     string ConfirmTopic,
     long ConfirmWindowBytes,
-    TimeSpan ConfirmTimeout);
+    TimeSpan ConfirmTimeout,
+    TimeSpan StatusInterval);
 
 /// <summary>When a record leaves the durable log.</summary>
 public enum ConfirmMode
@@ -75,6 +76,7 @@ public sealed class CloudUplinkComponent : FoglineComponent<CloudUplinkOptions>
     private readonly string _instance = Guid.NewGuid().ToString("N")[..12];
     private DeliveryConfirmations _confirmations = null!;
     private DateTimeOffset _lastMarkerAt;
+    private Task _confirmSubscription = Task.CompletedTask;
     private ComponentContext<CloudUplinkOptions> _context = null!;
     private DurableLog _log = null!;
     private Task _sender = Task.CompletedTask;
@@ -119,7 +121,8 @@ public sealed class CloudUplinkComponent : FoglineComponent<CloudUplinkOptions>
             configuration["confirm"]["mode"].OneOf("echo", "echo", "publish") == "publish" ? ConfirmMode.Publish : ConfirmMode.Echo,
             Topic(configuration["confirm"]["topic"], "uplink/confirm"),
             (long)(configuration["confirm"]["windowKilobytes"].Double(256, 1, 2048) * 1024),
-            configuration["confirm"]["timeoutSeconds"].Seconds(10, 0.1, 3600));
+            configuration["confirm"]["timeoutSeconds"].Seconds(10, 0.1, 3600),
+            configuration["statusSeconds"].Seconds(5, 0.1, 3600));
     }
 
     /// <inheritdoc />
@@ -134,19 +137,16 @@ public sealed class CloudUplinkComponent : FoglineComponent<CloudUplinkOptions>
         _confirmations = new DeliveryConfirmations(o.ConfirmWindowBytes, o.ConfirmTimeout);
         if (o.ConfirmMode == ConfirmMode.Echo)
         {
-            // The markers this process publishes come back here through IoT Core (see DeliveryConfirmations). Without
-            // this subscription nothing would ever leave the log: a refusal stops the component (ERRORED, with the
-            // reason) rather than letting it fill its disk.
-            await context.Ipc.SubscribeToIoTCoreAsync(
-                new SubscribeToIoTCoreRequest { TopicName = o.ConfirmTopic, Qos = QOS.AtLeastOnce },
-                OnConfirmTopicMessage,
-                cancellationToken).ConfigureAwait(false);
+            // The markers this process publishes come back through IoT Core (see DeliveryConfirmations). The
+            // Nucleus answers a subscription only once it is connected, and the uplink must take messages during an
+            // outage: subscribed in the background.
+            _confirmSubscription = Task.Run(() => SubscribeConfirmationsAsync(o.ConfirmTopic, context.Stopping));
         }
 
         await context.SubscribeAsync("fogline/alerts/#", (t, p) => AcceptAsync(LogPriority.Critical, t, p), cancellationToken).ConfigureAwait(false);
         await context.SubscribeAsync("fogline/summary/#", (t, p) => AcceptAsync(LogPriority.Normal, t, p), cancellationToken).ConfigureAwait(false);
         await context.SubscribeAsync("fogline/filtered/#", (t, p) => AcceptAsync(LogPriority.Low, t, p), cancellationToken).ConfigureAwait(false);
-        context.Every(TimeSpan.FromSeconds(5), PublishStatusAsync);
+        context.Every(o.StatusInterval, PublishStatusAsync);
         _stopSender = CancellationTokenSource.CreateLinkedTokenSource(context.Stopping);
         _sender = Task.Run(() => SendLoopAsync(_stopSender.Token));
     }
@@ -165,6 +165,13 @@ public sealed class CloudUplinkComponent : FoglineComponent<CloudUplinkOptions>
         }
 
         await _log.DisposeAsync().ConfigureAwait(false);
+        try
+        {
+            await _confirmSubscription.ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+        }
     }
 
     private async ValueTask AcceptAsync(LogPriority priority, string topic, ReadOnlyMemory<byte> payload)
@@ -336,6 +343,35 @@ public sealed class CloudUplinkComponent : FoglineComponent<CloudUplinkOptions>
             Array.Clear(_sentThrough);
             _context.Counters.Get("resent_after_loss").Increment();
             UplinkLog.MarkerLost(_context.Logger, _log.Count);
+        }
+    }
+
+    /// <summary>
+    /// Subscribes to the confirm topic, retrying with backoff. A refusal (the recipe's or the device's policy does not
+    /// allow it) is logged as an error each time: until it is fixed nothing is confirmed, so the log keeps everything
+    /// and nothing is lost, but it grows.
+    /// </summary>
+    private async Task SubscribeConfirmationsAsync(string topic, CancellationToken ct)
+    {
+        var delay = MinBackoff;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await _context.Ipc.SubscribeToIoTCoreAsync(new SubscribeToIoTCoreRequest { TopicName = topic, Qos = QOS.AtLeastOnce }, OnConfirmTopicMessage, ct).ConfigureAwait(false);
+                return;
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (GreengrassIpcException e)
+            {
+                UplinkLog.ConfirmSubscribeFailed(_context.Logger, topic, e.Message);
+            }
+
+            await Task.Delay(delay, ct).ConfigureAwait(false);
+            delay = TimeSpan.FromTicks(Math.Min(delay.Ticks * 2, MaxBackoff.Ticks));
         }
     }
 
@@ -546,7 +582,8 @@ public sealed class CloudUplinkComponent : FoglineComponent<CloudUplinkOptions>
 
     private async ValueTask PublishStatusAsync(CancellationToken ct)
     {
-        var status = string.Create(CultureInfo.InvariantCulture, $$"""{"v":1,"state":"{{State.ToString().ToLowerInvariant()}}","queued":{{_log.Count}},"queuedBytes":{{_log.Bytes}},"unconfirmed":{{_confirmations.UnconfirmedRecords}},"evicted":{{_log.Evicted}}}""");
+        var c = _context.Counters;
+        var status = string.Create(CultureInfo.InvariantCulture, $$"""{"v":1,"state":"{{State.ToString().ToLowerInvariant()}}","queued":{{_log.Count}},"queuedBytes":{{_log.Bytes}},"unconfirmed":{{_confirmations.UnconfirmedRecords}},"evicted":{{_log.Evicted}},"accepted":{{c.Get("accepted").Value}},"confirmed":{{c.Get("confirmed").Value}},"oversize":{{c.Get("oversize").Value}}}""");
         await _context.PublishAsync("fogline/uplink/status", Encoding.UTF8.GetBytes(status), ct).ConfigureAwait(false);
     }
 }
@@ -561,6 +598,9 @@ internal static partial class UplinkLog
 
     [Microsoft.Extensions.Logging.LoggerMessage(3402, Microsoft.Extensions.Logging.LogLevel.Warning, "Refused a message of {Bytes} bytes from {Source}: IoT Core takes at most {Limit} bytes of it in a message; it is not sent")]
     public static partial void Oversize(Microsoft.Extensions.Logging.ILogger logger, string source, int bytes, int limit);
+
+    [Microsoft.Extensions.Logging.LoggerMessage(3404, Microsoft.Extensions.Logging.LogLevel.Error, "Cannot subscribe to the confirm topic {Topic} ({Reason}): nothing can be confirmed, so the log keeps every message until this is fixed (grant SubscribeToIoTCore on it, or set confirm.mode to publish)")]
+    public static partial void ConfirmSubscribeFailed(Microsoft.Extensions.Logging.ILogger logger, string topic, string reason);
 
     [Microsoft.Extensions.Logging.LoggerMessage(3403, Microsoft.Extensions.Logging.LogLevel.Warning, "A delivery marker was lost (a later one came back first): everything unconfirmed is sent again; {Queued} records queued")]
     public static partial void MarkerLost(Microsoft.Extensions.Logging.ILogger logger, int queued);

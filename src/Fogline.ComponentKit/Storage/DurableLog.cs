@@ -93,6 +93,7 @@ public sealed partial class DurableLog : IAsyncDisposable
     private FileStream? _tail;
     private FileStream _acks = null!;
     private long _nextSequence = 1;
+    private long _durableThrough;
     private long _bytes;
     private long _ackFileRecords;
     private Task _committer = Task.CompletedTask;
@@ -163,7 +164,10 @@ public sealed partial class DurableLog : IAsyncDisposable
         return sequence;
     }
 
-    /// <summary>The oldest waiting records of the highest priority first, up to <paramref name="max"/> (not removed).</summary>
+    /// <summary>
+    /// The oldest waiting records of the highest priority first, up to <paramref name="max"/> (not removed). Only
+    /// records already on disk (committed) are returned.
+    /// </summary>
     public List<LogRecord> Peek(int max, LogPriority? only = null, long afterSequence = 0)
     {
         var result = new List<LogRecord>();
@@ -179,6 +183,13 @@ public sealed partial class DurableLog : IAsyncDisposable
 
                 foreach (var e in _pending.Values)
                 {
+                    if (e.Sequence > _durableThrough)
+                    {
+                        // Not on disk yet: never handed out, so nothing is ever sent under a sequence number a crash
+                        // could give to another record.
+                        break;
+                    }
+
                     if (e.Priority == p && e.Sequence > afterSequence)
                     {
                         result.Add(new LogRecord(e.Sequence, e.Priority, e.EnqueuedAtMs, e.Payload));
@@ -313,6 +324,11 @@ public sealed partial class DurableLog : IAsyncDisposable
             }
 
             _tail!.Flush(_options.Fsync);
+            lock (_lock)
+            {
+                // Writes are queued in sequence order: everything up to the last one written is now on disk.
+                _durableThrough = BinaryPrimitives.ReadInt64LittleEndian(writes[^1].Buffer.AsSpan(8));
+            }
         }
 
         if (acks.Count > 0)
@@ -540,6 +556,7 @@ public sealed partial class DurableLog : IAsyncDisposable
 
         // New records go to a new segment: the last one may end in a record we skipped.
         Recovery = new RecoveryReport(_pending.Count, corrupt, truncated);
+        _durableThrough = _pending.Count > 0 ? _pending.Keys.Last() : 0;
         if (_segments.Count > 0)
         {
             DropFinishedSegments();

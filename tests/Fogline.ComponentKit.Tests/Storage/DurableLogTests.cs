@@ -42,6 +42,35 @@ public class DurableLogTests
         }
     }
 
+    /// <summary>
+    /// A record is handed out (Peek) only once it is on disk: one sent before its commit could be lost in a crash and
+    /// its sequence number given to another record, so the cloud would drop that one as a duplicate of the first.
+    /// </summary>
+    [Test]
+    public async Task ARecordIsNotHandedOut_BeforeItIsOnDisk()
+    {
+        var time = new ManualClock();
+        var log = DurableLog.Open(_dir, new DurableLogOptions { Time = time, CommitInterval = TimeSpan.FromSeconds(10) });
+        var append = log.AppendAsync(LogPriority.Critical, Payload(1)).AsTask();
+        await Eventually.UntilAsync(() => time.PendingTimers > 0, "the commit waiting for its interval");
+
+        Assert.That(log.Peek(10), Is.Empty, "not committed yet");
+        Assert.That(log.Count, Is.EqualTo(1), "but counted");
+        time.Advance(TimeSpan.FromSeconds(10));
+        await append.Within("the commit");
+        Assert.That(log.Peek(10).Select(r => Encoding.UTF8.GetString(r.Payload)), Is.EqualTo(new[] { "message 1" }));
+
+        // Closing flushes through one more commit interval of the manual clock.
+        var closing = log.DisposeAsync().AsTask();
+        while (!closing.IsCompleted)
+        {
+            time.Advance(TimeSpan.FromSeconds(10));
+            await Task.Delay(10, Eventually.TestToken);
+        }
+
+        await closing;
+    }
+
     [Test]
     public async Task AcknowledgingEverything_DeletesOldSegments_AndSequencesKeepGrowingAcrossReopens()
     {

@@ -60,6 +60,9 @@ public sealed class ModbusTcpSource : ISensorSource
     /// <summary>Whether the last poll reached the device.</summary>
     public bool Connected => _client is { Connected: true };
 
+    /// <summary>Connection attempts made (each one waits for the device up to the timeout).</summary>
+    public long ConnectAttempts { get; private set; }
+
     /// <inheritdoc />
     public string Describe() => $"modbus {_host}:{_port} unit {_unit}";
 
@@ -126,6 +129,7 @@ public sealed class ModbusTcpSource : ISensorSource
             return false;
         }
 
+        ConnectAttempts++;
         var client = new TcpClient { NoDelay = true };
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_timeout);

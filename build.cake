@@ -27,12 +27,12 @@ Task("Build")
     DotNetBuild(solution, new DotNetBuildSettings { Configuration = configuration, NoRestore = true });
 });
 
-// The generated IPC model must be what tools/IpcCodegen makes of the model file (no hand edits, no stale output).
+// The generated IPC model must be what tools/Codegen makes of the model file (no hand edits, no stale output).
 Task("CheckGenerated")
     .IsDependentOn("Build")
     .Does(() =>
 {
-    DotNetRun("./tools/IpcCodegen/IpcCodegen.csproj", new ProcessArgumentBuilder().Append("--check"),
+    DotNetRun("./tools/Codegen/Codegen.csproj", new ProcessArgumentBuilder().Append("--check"),
         new DotNetRunSettings { Configuration = configuration, NoBuild = true, NoRestore = true });
 });
 

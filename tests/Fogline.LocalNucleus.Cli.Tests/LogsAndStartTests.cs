@@ -155,6 +155,10 @@ public class LogsAndStartTests
         {
             await WaitForAsync(() => File.Exists(pids) && File.ReadAllLines(pids).Length == 1, "the first Nucleus ran its component");
             var orphan = int.Parse(File.ReadAllLines(pids)[0], System.Globalization.CultureInfo.InvariantCulture);
+
+            // The Nucleus records a process group right after it starts it (the component may write its pid first).
+            var ledger = Path.Combine(root, ".nucleus", "process-groups");
+            await WaitForAsync(() => File.Exists(ledger) && File.ReadAllText(ledger).StartsWith(orphan + " ", StringComparison.Ordinal), "the first Nucleus recorded the component's process group");
             first.Kill(entireProcessTree: false);
             await first.WaitForExitAsync(Token);
             Assert.That(File.Exists(Path.Combine(root, Nucleus.SocketFileName)), Is.True, "the dead Nucleus left its socket");

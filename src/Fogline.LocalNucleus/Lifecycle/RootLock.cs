@@ -30,7 +30,8 @@ public sealed class NucleusAlreadyRunningException : IOException
 /// <c>cli_ipc_info</c>) by the lock alone, never by the files.
 /// <para>It also keeps the ledger of the process groups the Nucleus started (<c>.nucleus/process-groups</c>: leader pid
 /// and its start time), so that a Nucleus starting over a dead one's root can stop what that one left running. The
-/// start time (from <c>/proc/PID/stat</c>) makes sure a recycled pid is never signalled.</para>
+/// start time (from <c>/proc/PID/stat</c>) makes sure a recycled pid is never signalled. A group is recorded right
+/// after its leader starts: one started in the instant before the Nucleus died is not recorded, and not stopped.</para>
 /// </summary>
 public sealed class RootLock : IDisposable
 {

@@ -1,20 +1,20 @@
-using Fogline.IpcCodegen;
+using Fogline.Codegen;
 
 namespace Fogline.Greengrass.Ipc.Tests.Model;
 
-/// <summary>The checked-in Generated/ files are exactly what tools/IpcCodegen makes of the vendored model, every time.</summary>
+/// <summary>The checked-in Generated/ files are exactly what tools/Codegen makes of the vendored model, every time.</summary>
 public class RegenerationTests
 {
     [Test]
     public void GeneratingFromTheVendoredModel_GivesTheCheckedInFiles()
     {
-        var generated = Codegen.Generate(File.ReadAllText(ModelPaths.VendoredModel));
+        var generated = CodegenCommand.Generate(File.ReadAllText(ModelPaths.VendoredModel));
 
-        var differences = Codegen.Differences(generated, ModelPaths.GeneratedDirectory);
+        var differences = CodegenCommand.Differences(generated, ModelPaths.GeneratedDirectory);
 
         Assert.That(generated, Is.Not.Empty);
         Assert.That(differences, Is.Empty,
-            "src/Fogline.Greengrass.Ipc/Generated is out of date; run `dotnet run --project tools/IpcCodegen`. Differences: " + string.Join("; ", differences));
+            "src/Fogline.Greengrass.Ipc/Generated is out of date; run `dotnet run --project tools/Codegen`. Differences: " + string.Join("; ", differences));
         TestContext.Out.WriteLine($"Generated files compared: {generated.Count} ({string.Join(", ", generated.Keys)}).");
     }
 
@@ -23,8 +23,8 @@ public class RegenerationTests
     {
         var model = File.ReadAllText(ModelPaths.VendoredModel);
 
-        var first = Codegen.Generate(model);
-        var second = Codegen.Generate(model);
+        var first = CodegenCommand.Generate(model);
+        var second = CodegenCommand.Generate(model);
 
         Assert.That(second.Keys, Is.EqualTo(first.Keys), "same files in the same order");
         using (Assert.EnterMultipleScope())
@@ -40,7 +40,7 @@ public class RegenerationTests
     public void Differences_ReportsChangedMissingAndExtraFiles()
     {
         // The check itself must be able to fail: a changed, a missing and a stale file are all reported.
-        var generated = Codegen.Generate(File.ReadAllText(ModelPaths.VendoredModel));
+        var generated = CodegenCommand.Generate(File.ReadAllText(ModelPaths.VendoredModel));
         var dir = Directory.CreateTempSubdirectory("ipc-codegen-");
         try
         {
@@ -49,14 +49,14 @@ public class RegenerationTests
                 File.WriteAllText(Path.Combine(dir.FullName, name), content);
             }
 
-            Assert.That(Codegen.Differences(generated, dir.FullName), Is.Empty, "a fresh copy has no differences");
+            Assert.That(CodegenCommand.Differences(generated, dir.FullName), Is.Empty, "a fresh copy has no differences");
 
             var names = generated.Keys.ToList();
             File.AppendAllText(Path.Combine(dir.FullName, names[0]), "// edited\n");
             File.Delete(Path.Combine(dir.FullName, names[1]));
             File.WriteAllText(Path.Combine(dir.FullName, "Stale.g.cs"), "// stale\n");
 
-            Assert.That(Codegen.Differences(generated, dir.FullName), Is.EquivalentTo(new[]
+            Assert.That(CodegenCommand.Differences(generated, dir.FullName), Is.EquivalentTo(new[]
             {
                 $"{names[0]}: differs",
                 $"{names[1]}: missing",

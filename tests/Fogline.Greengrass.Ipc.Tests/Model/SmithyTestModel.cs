@@ -52,7 +52,7 @@ internal sealed class ModelShape
 
 /// <summary>
 /// A deliberately simple, line and regex based reader of the Smithy IDL file, written for the tests and independent of
-/// tools/IpcCodegen/Smithy/SmithyParser: the conformance tests compare the generated library against what this reader
+/// tools/Codegen/Smithy/SmithyParser: the conformance tests compare the generated library against what this reader
 /// sees, so a bug in the generator's parser cannot hide itself.
 /// </summary>
 internal sealed partial class SmithyTestModel

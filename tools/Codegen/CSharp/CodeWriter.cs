@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace Fogline.IpcCodegen.CSharp;
+namespace Fogline.Codegen.CSharp;
 
 /// <summary>Indented text output with LF line endings, so generated files are byte-identical on every platform.</summary>
 internal sealed class CodeWriter

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace Fogline.IpcCodegen.Smithy;
+namespace Fogline.Codegen.Smithy;
 
 /// <summary>
 /// A parser for the part of the Smithy 1.0 IDL that service models such as the Greengrass IPC model use: a namespace,

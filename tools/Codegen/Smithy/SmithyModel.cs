@@ -1,4 +1,4 @@
-namespace Fogline.IpcCodegen.Smithy;
+namespace Fogline.Codegen.Smithy;
 
 /// <summary>A trait or member value of the Smithy IDL: string, number, boolean, null, shape id, list or object.</summary>
 internal abstract record Node

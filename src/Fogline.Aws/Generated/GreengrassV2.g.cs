@@ -2343,6 +2343,129 @@ public static partial class GreengrassV2Operations
     public static readonly IReadOnlyList<AwsOperation> All = [AssociateServiceRoleToAccount, BatchAssociateClientDeviceWithCoreDevice, BatchDisassociateClientDeviceFromCoreDevice, CancelDeployment, CreateComponentVersion, CreateDeployment, DeleteComponent, DeleteCoreDevice, DeleteDeployment, DescribeComponent, DisassociateServiceRoleFromAccount, GetComponent, GetComponentVersionArtifact, GetConnectivityInfo, GetCoreDevice, GetDeployment, GetServiceRoleForAccount, ListClientDevicesAssociatedWithCoreDevice, ListComponentVersions, ListComponents, ListCoreDevices, ListDeployments, ListEffectiveDeployments, ListInstalledComponents, ListTagsForResource, ResolveComponentCandidates, TagResource, UntagResource, UpdateConnectivityInfo];
 }
 
+/// <summary>A client of GreengrassV2: one method per operation (see <see cref="RestJsonClient"/> for signing, retries and errors).</summary>
+public sealed partial class GreengrassV2Client(RestJsonClient rest)
+{
+    /// <summary>The REST client underneath.</summary>
+    public RestJsonClient Rest { get; } = rest;
+
+    /// <summary>Calls AssociateServiceRoleToAccount (<c>PUT /greengrass/servicerole</c>).</summary>
+    public System.Threading.Tasks.Task<AssociateServiceRoleToAccountResponse> AssociateServiceRoleToAccountAsync(AssociateServiceRoleToAccountRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.AssociateServiceRoleToAccount, request, cancellationToken);
+
+    /// <summary>Calls BatchAssociateClientDeviceWithCoreDevice (<c>POST /greengrass/v2/coreDevices/{coreDeviceThingName}/associateClientDevices</c>).</summary>
+    public System.Threading.Tasks.Task<BatchAssociateClientDeviceWithCoreDeviceResponse> BatchAssociateClientDeviceWithCoreDeviceAsync(BatchAssociateClientDeviceWithCoreDeviceRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.BatchAssociateClientDeviceWithCoreDevice, request, cancellationToken);
+
+    /// <summary>Calls BatchDisassociateClientDeviceFromCoreDevice (<c>POST /greengrass/v2/coreDevices/{coreDeviceThingName}/disassociateClientDevices</c>).</summary>
+    public System.Threading.Tasks.Task<BatchDisassociateClientDeviceFromCoreDeviceResponse> BatchDisassociateClientDeviceFromCoreDeviceAsync(BatchDisassociateClientDeviceFromCoreDeviceRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.BatchDisassociateClientDeviceFromCoreDevice, request, cancellationToken);
+
+    /// <summary>Calls CancelDeployment (<c>POST /greengrass/v2/deployments/{deploymentId}/cancel</c>).</summary>
+    public System.Threading.Tasks.Task<CancelDeploymentResponse> CancelDeploymentAsync(CancelDeploymentRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.CancelDeployment, request, cancellationToken);
+
+    /// <summary>Calls CreateComponentVersion (<c>POST /greengrass/v2/createComponentVersion</c>).</summary>
+    public System.Threading.Tasks.Task<CreateComponentVersionResponse> CreateComponentVersionAsync(CreateComponentVersionRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.CreateComponentVersion, request, cancellationToken);
+
+    /// <summary>Calls CreateDeployment (<c>POST /greengrass/v2/deployments</c>).</summary>
+    public System.Threading.Tasks.Task<CreateDeploymentResponse> CreateDeploymentAsync(CreateDeploymentRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.CreateDeployment, request, cancellationToken);
+
+    /// <summary>Calls DeleteComponent (<c>DELETE /greengrass/v2/components/{arn}</c>).</summary>
+    public System.Threading.Tasks.Task<Empty> DeleteComponentAsync(DeleteComponentRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.DeleteComponent, request, cancellationToken);
+
+    /// <summary>Calls DeleteCoreDevice (<c>DELETE /greengrass/v2/coreDevices/{coreDeviceThingName}</c>).</summary>
+    public System.Threading.Tasks.Task<Empty> DeleteCoreDeviceAsync(DeleteCoreDeviceRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.DeleteCoreDevice, request, cancellationToken);
+
+    /// <summary>Calls DeleteDeployment (<c>DELETE /greengrass/v2/deployments/{deploymentId}</c>).</summary>
+    public System.Threading.Tasks.Task<Empty> DeleteDeploymentAsync(DeleteDeploymentRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.DeleteDeployment, request, cancellationToken);
+
+    /// <summary>Calls DescribeComponent (<c>GET /greengrass/v2/components/{arn}/metadata</c>).</summary>
+    public System.Threading.Tasks.Task<DescribeComponentResponse> DescribeComponentAsync(DescribeComponentRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.DescribeComponent, request, cancellationToken);
+
+    /// <summary>Calls DisassociateServiceRoleFromAccount (<c>DELETE /greengrass/servicerole</c>).</summary>
+    public System.Threading.Tasks.Task<DisassociateServiceRoleFromAccountResponse> DisassociateServiceRoleFromAccountAsync(DisassociateServiceRoleFromAccountRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.DisassociateServiceRoleFromAccount, request, cancellationToken);
+
+    /// <summary>Calls GetComponent (<c>GET /greengrass/v2/components/{arn}</c>).</summary>
+    public System.Threading.Tasks.Task<GetComponentResponse> GetComponentAsync(GetComponentRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.GetComponent, request, cancellationToken);
+
+    /// <summary>Calls GetComponentVersionArtifact (<c>GET /greengrass/v2/components/{arn}/artifacts/{artifactName+}</c>).</summary>
+    public System.Threading.Tasks.Task<GetComponentVersionArtifactResponse> GetComponentVersionArtifactAsync(GetComponentVersionArtifactRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.GetComponentVersionArtifact, request, cancellationToken);
+
+    /// <summary>Calls GetConnectivityInfo (<c>GET /greengrass/things/{thingName}/connectivityInfo</c>).</summary>
+    public System.Threading.Tasks.Task<GetConnectivityInfoResponse> GetConnectivityInfoAsync(GetConnectivityInfoRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.GetConnectivityInfo, request, cancellationToken);
+
+    /// <summary>Calls GetCoreDevice (<c>GET /greengrass/v2/coreDevices/{coreDeviceThingName}</c>).</summary>
+    public System.Threading.Tasks.Task<GetCoreDeviceResponse> GetCoreDeviceAsync(GetCoreDeviceRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.GetCoreDevice, request, cancellationToken);
+
+    /// <summary>Calls GetDeployment (<c>GET /greengrass/v2/deployments/{deploymentId}</c>).</summary>
+    public System.Threading.Tasks.Task<GetDeploymentResponse> GetDeploymentAsync(GetDeploymentRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.GetDeployment, request, cancellationToken);
+
+    /// <summary>Calls GetServiceRoleForAccount (<c>GET /greengrass/servicerole</c>).</summary>
+    public System.Threading.Tasks.Task<GetServiceRoleForAccountResponse> GetServiceRoleForAccountAsync(GetServiceRoleForAccountRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.GetServiceRoleForAccount, request, cancellationToken);
+
+    /// <summary>Calls ListClientDevicesAssociatedWithCoreDevice (<c>GET /greengrass/v2/coreDevices/{coreDeviceThingName}/associatedClientDevices</c>).</summary>
+    public System.Threading.Tasks.Task<ListClientDevicesAssociatedWithCoreDeviceResponse> ListClientDevicesAssociatedWithCoreDeviceAsync(ListClientDevicesAssociatedWithCoreDeviceRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.ListClientDevicesAssociatedWithCoreDevice, request, cancellationToken);
+
+    /// <summary>Calls ListComponentVersions (<c>GET /greengrass/v2/components/{arn}/versions</c>).</summary>
+    public System.Threading.Tasks.Task<ListComponentVersionsResponse> ListComponentVersionsAsync(ListComponentVersionsRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.ListComponentVersions, request, cancellationToken);
+
+    /// <summary>Calls ListComponents (<c>GET /greengrass/v2/components</c>).</summary>
+    public System.Threading.Tasks.Task<ListComponentsResponse> ListComponentsAsync(ListComponentsRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.ListComponents, request, cancellationToken);
+
+    /// <summary>Calls ListCoreDevices (<c>GET /greengrass/v2/coreDevices</c>).</summary>
+    public System.Threading.Tasks.Task<ListCoreDevicesResponse> ListCoreDevicesAsync(ListCoreDevicesRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.ListCoreDevices, request, cancellationToken);
+
+    /// <summary>Calls ListDeployments (<c>GET /greengrass/v2/deployments</c>).</summary>
+    public System.Threading.Tasks.Task<ListDeploymentsResponse> ListDeploymentsAsync(ListDeploymentsRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.ListDeployments, request, cancellationToken);
+
+    /// <summary>Calls ListEffectiveDeployments (<c>GET /greengrass/v2/coreDevices/{coreDeviceThingName}/effectiveDeployments</c>).</summary>
+    public System.Threading.Tasks.Task<ListEffectiveDeploymentsResponse> ListEffectiveDeploymentsAsync(ListEffectiveDeploymentsRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.ListEffectiveDeployments, request, cancellationToken);
+
+    /// <summary>Calls ListInstalledComponents (<c>GET /greengrass/v2/coreDevices/{coreDeviceThingName}/installedComponents</c>).</summary>
+    public System.Threading.Tasks.Task<ListInstalledComponentsResponse> ListInstalledComponentsAsync(ListInstalledComponentsRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.ListInstalledComponents, request, cancellationToken);
+
+    /// <summary>Calls ListTagsForResource (<c>GET /tags/{resourceArn}</c>).</summary>
+    public System.Threading.Tasks.Task<ListTagsForResourceResponse> ListTagsForResourceAsync(ListTagsForResourceRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.ListTagsForResource, request, cancellationToken);
+
+    /// <summary>Calls ResolveComponentCandidates (<c>POST /greengrass/v2/resolveComponentCandidates</c>).</summary>
+    public System.Threading.Tasks.Task<ResolveComponentCandidatesResponse> ResolveComponentCandidatesAsync(ResolveComponentCandidatesRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.ResolveComponentCandidates, request, cancellationToken);
+
+    /// <summary>Calls TagResource (<c>POST /tags/{resourceArn}</c>).</summary>
+    public System.Threading.Tasks.Task<TagResourceResponse> TagResourceAsync(TagResourceRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.TagResource, request, cancellationToken);
+
+    /// <summary>Calls UntagResource (<c>DELETE /tags/{resourceArn}</c>).</summary>
+    public System.Threading.Tasks.Task<UntagResourceResponse> UntagResourceAsync(UntagResourceRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.UntagResource, request, cancellationToken);
+
+    /// <summary>Calls UpdateConnectivityInfo (<c>PUT /greengrass/things/{thingName}/connectivityInfo</c>).</summary>
+    public System.Threading.Tasks.Task<UpdateConnectivityInfoResponse> UpdateConnectivityInfoAsync(UpdateConnectivityInfoRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(GreengrassV2Operations.UpdateConnectivityInfo, request, cancellationToken);
+}
+
 /// <summary>System.Text.Json metadata for every shape (source-generated: no reflection at run time).</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(Empty))]

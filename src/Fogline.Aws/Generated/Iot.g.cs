@@ -1792,6 +1792,101 @@ public static partial class IotOperations
     public static readonly IReadOnlyList<AwsOperation> All = [AddThingToThingGroup, CancelJob, CreateThing, CreateThingGroup, DeleteThing, DeleteThingGroup, DescribeEndpoint, DescribeJob, DescribeJobExecution, DescribeThing, DescribeThingGroup, GetJobDocument, ListJobExecutionsForJob, ListJobExecutionsForThing, ListJobs, ListThingGroups, ListThingGroupsForThing, ListThings, ListThingsInThingGroup, RemoveThingFromThingGroup, UpdateThingGroup, UpdateThingGroupsForThing];
 }
 
+/// <summary>A client of IoT: one method per operation (see <see cref="RestJsonClient"/> for signing, retries and errors).</summary>
+public sealed partial class IotClient(RestJsonClient rest)
+{
+    /// <summary>The REST client underneath.</summary>
+    public RestJsonClient Rest { get; } = rest;
+
+    /// <summary>Calls AddThingToThingGroup (<c>PUT /thing-groups/addThingToThingGroup</c>).</summary>
+    public System.Threading.Tasks.Task<AddThingToThingGroupResponse> AddThingToThingGroupAsync(AddThingToThingGroupRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.AddThingToThingGroup, request, cancellationToken);
+
+    /// <summary>Calls CancelJob (<c>PUT /jobs/{jobId}/cancel</c>).</summary>
+    public System.Threading.Tasks.Task<CancelJobResponse> CancelJobAsync(CancelJobRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.CancelJob, request, cancellationToken);
+
+    /// <summary>Calls CreateThing (<c>POST /things/{thingName}</c>).</summary>
+    public System.Threading.Tasks.Task<CreateThingResponse> CreateThingAsync(CreateThingRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.CreateThing, request, cancellationToken);
+
+    /// <summary>Calls CreateThingGroup (<c>POST /thing-groups/{thingGroupName}</c>).</summary>
+    public System.Threading.Tasks.Task<CreateThingGroupResponse> CreateThingGroupAsync(CreateThingGroupRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.CreateThingGroup, request, cancellationToken);
+
+    /// <summary>Calls DeleteThing (<c>DELETE /things/{thingName}</c>).</summary>
+    public System.Threading.Tasks.Task<DeleteThingResponse> DeleteThingAsync(DeleteThingRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.DeleteThing, request, cancellationToken);
+
+    /// <summary>Calls DeleteThingGroup (<c>DELETE /thing-groups/{thingGroupName}</c>).</summary>
+    public System.Threading.Tasks.Task<DeleteThingGroupResponse> DeleteThingGroupAsync(DeleteThingGroupRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.DeleteThingGroup, request, cancellationToken);
+
+    /// <summary>Calls DescribeEndpoint (<c>GET /endpoint</c>).</summary>
+    public System.Threading.Tasks.Task<DescribeEndpointResponse> DescribeEndpointAsync(DescribeEndpointRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.DescribeEndpoint, request, cancellationToken);
+
+    /// <summary>Calls DescribeJob (<c>GET /jobs/{jobId}</c>).</summary>
+    public System.Threading.Tasks.Task<DescribeJobResponse> DescribeJobAsync(DescribeJobRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.DescribeJob, request, cancellationToken);
+
+    /// <summary>Calls DescribeJobExecution (<c>GET /things/{thingName}/jobs/{jobId}</c>).</summary>
+    public System.Threading.Tasks.Task<DescribeJobExecutionResponse> DescribeJobExecutionAsync(DescribeJobExecutionRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.DescribeJobExecution, request, cancellationToken);
+
+    /// <summary>Calls DescribeThing (<c>GET /things/{thingName}</c>).</summary>
+    public System.Threading.Tasks.Task<DescribeThingResponse> DescribeThingAsync(DescribeThingRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.DescribeThing, request, cancellationToken);
+
+    /// <summary>Calls DescribeThingGroup (<c>GET /thing-groups/{thingGroupName}</c>).</summary>
+    public System.Threading.Tasks.Task<DescribeThingGroupResponse> DescribeThingGroupAsync(DescribeThingGroupRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.DescribeThingGroup, request, cancellationToken);
+
+    /// <summary>Calls GetJobDocument (<c>GET /jobs/{jobId}/job-document</c>).</summary>
+    public System.Threading.Tasks.Task<GetJobDocumentResponse> GetJobDocumentAsync(GetJobDocumentRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.GetJobDocument, request, cancellationToken);
+
+    /// <summary>Calls ListJobExecutionsForJob (<c>GET /jobs/{jobId}/things</c>).</summary>
+    public System.Threading.Tasks.Task<ListJobExecutionsForJobResponse> ListJobExecutionsForJobAsync(ListJobExecutionsForJobRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.ListJobExecutionsForJob, request, cancellationToken);
+
+    /// <summary>Calls ListJobExecutionsForThing (<c>GET /things/{thingName}/jobs</c>).</summary>
+    public System.Threading.Tasks.Task<ListJobExecutionsForThingResponse> ListJobExecutionsForThingAsync(ListJobExecutionsForThingRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.ListJobExecutionsForThing, request, cancellationToken);
+
+    /// <summary>Calls ListJobs (<c>GET /jobs</c>).</summary>
+    public System.Threading.Tasks.Task<ListJobsResponse> ListJobsAsync(ListJobsRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.ListJobs, request, cancellationToken);
+
+    /// <summary>Calls ListThingGroups (<c>GET /thing-groups</c>).</summary>
+    public System.Threading.Tasks.Task<ListThingGroupsResponse> ListThingGroupsAsync(ListThingGroupsRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.ListThingGroups, request, cancellationToken);
+
+    /// <summary>Calls ListThingGroupsForThing (<c>GET /things/{thingName}/thing-groups</c>).</summary>
+    public System.Threading.Tasks.Task<ListThingGroupsForThingResponse> ListThingGroupsForThingAsync(ListThingGroupsForThingRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.ListThingGroupsForThing, request, cancellationToken);
+
+    /// <summary>Calls ListThings (<c>GET /things</c>).</summary>
+    public System.Threading.Tasks.Task<ListThingsResponse> ListThingsAsync(ListThingsRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.ListThings, request, cancellationToken);
+
+    /// <summary>Calls ListThingsInThingGroup (<c>GET /thing-groups/{thingGroupName}/things</c>).</summary>
+    public System.Threading.Tasks.Task<ListThingsInThingGroupResponse> ListThingsInThingGroupAsync(ListThingsInThingGroupRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.ListThingsInThingGroup, request, cancellationToken);
+
+    /// <summary>Calls RemoveThingFromThingGroup (<c>PUT /thing-groups/removeThingFromThingGroup</c>).</summary>
+    public System.Threading.Tasks.Task<RemoveThingFromThingGroupResponse> RemoveThingFromThingGroupAsync(RemoveThingFromThingGroupRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.RemoveThingFromThingGroup, request, cancellationToken);
+
+    /// <summary>Calls UpdateThingGroup (<c>PATCH /thing-groups/{thingGroupName}</c>).</summary>
+    public System.Threading.Tasks.Task<UpdateThingGroupResponse> UpdateThingGroupAsync(UpdateThingGroupRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.UpdateThingGroup, request, cancellationToken);
+
+    /// <summary>Calls UpdateThingGroupsForThing (<c>PUT /thing-groups/updateThingGroupsForThing</c>).</summary>
+    public System.Threading.Tasks.Task<UpdateThingGroupsForThingResponse> UpdateThingGroupsForThingAsync(UpdateThingGroupsForThingRequest request, System.Threading.CancellationToken cancellationToken = default) =>
+        Rest.InvokeAsync(IotOperations.UpdateThingGroupsForThing, request, cancellationToken);
+}
+
 /// <summary>System.Text.Json metadata for every shape (source-generated: no reflection at run time).</summary>
 [JsonSourceGenerationOptions(DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(AbortConfig))]

@@ -90,6 +90,7 @@ internal sealed partial class AwsGenerator
 
         WriteErrors(w);
         WriteOperations(w);
+        WriteClient(w);
         WriteJsonContext(w);
         return w.ToString();
     }
@@ -258,6 +259,24 @@ internal sealed partial class AwsGenerator
 
         w.Line("/// <summary>All of them.</summary>");
         w.Line($"public static readonly IReadOnlyList<AwsOperation> All = [{string.Join(", ", _operations.Select(o => o.Name))}];");
+        w.Close();
+        w.Line();
+    }
+
+    private void WriteClient(CodeWriter w)
+    {
+        w.Doc($"A client of {Escape(_model.ServiceId)}: one method per operation (see {"<see cref=\"RestJsonClient\"/>"} for signing, retries and errors).");
+        w.Open($"public sealed partial class {_spec.ClassPrefix}Client(RestJsonClient rest)");
+        w.Line("/// <summary>The REST client underneath.</summary>");
+        w.Line("public RestJsonClient Rest { get; } = rest;");
+        foreach (var op in _operations)
+        {
+            w.Line();
+            w.Line($"/// <summary>Calls {op.Name} (<c>{op.Method} {Escape(op.RequestUri)}</c>).</summary>");
+            w.Line($"public System.Threading.Tasks.Task<{TypeName(op.Output ?? "Empty")}> {op.Name}Async({TypeName(op.Input ?? "Empty")} request, System.Threading.CancellationToken cancellationToken = default) =>");
+            w.Line($"    Rest.InvokeAsync({_spec.ClassPrefix}Operations.{op.Name}, request, cancellationToken);");
+        }
+
         w.Close();
         w.Line();
     }

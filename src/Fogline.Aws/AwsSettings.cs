@@ -48,8 +48,22 @@ public sealed class AwsSettings
     /// <summary>The named profile, when one was used.</summary>
     public string? Profile { get; }
 
-    /// <summary>Whether an endpoint URL replaces AWS's own (a local cloud).</summary>
-    public bool HasEndpointOverride => _endpointUrl is not null;
+    /// <summary>Whether an endpoint URL replaces AWS's own for any service (a local cloud).</summary>
+    public bool HasEndpointOverride => _endpointUrl is not null
+        || new[] { "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_GREENGRASSV2", "AWS_ENDPOINT_URL_IOT", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_STS" }
+            .Any(v => !string.IsNullOrEmpty(Environment.GetEnvironmentVariable(v)));
+
+    private static Uri? ParseEndpoint(string? value, string source)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return null;
+        }
+
+        return Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+            ? uri
+            : throw new AwsSettingsException($"the endpoint URL '{value}' ({source}) is not an absolute http or https URL");
+    }
 
     /// <summary>Resolves the settings. Throws <see cref="AwsSettingsException"/> saying what is missing.</summary>
     /// <param name="region">The <c>--region</c> flag, if given.</param>
@@ -97,34 +111,25 @@ public sealed class AwsSettings
             }
         }
 
-        var endpoint = endpointUrl ?? Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL");
-        Uri? parsed = null;
-        if (!string.IsNullOrEmpty(endpoint) && !Uri.TryCreate(endpoint, UriKind.Absolute, out parsed))
-        {
-            throw new AwsSettingsException($"the endpoint URL '{endpoint}' is not an absolute URL");
-        }
-
-        return new AwsSettings(region, credentials, parsed, profile);
+        return new AwsSettings(region, credentials, ParseEndpoint(endpointUrl, "--endpoint-url"), profile);
     }
 
     /// <summary>The endpoint of <paramref name="service"/>: the override, else AWS's own for the region.</summary>
     public Uri EndpointFor(AwsService service)
     {
-        var specific = Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL_" + service switch
+        var variable = "AWS_ENDPOINT_URL_" + service switch
         {
             AwsService.GreengrassV2 => "GREENGRASSV2",
             AwsService.Iot => "IOT",
             AwsService.S3 => "S3",
             _ => "STS",
-        });
-        if (_endpointUrl is not null)
+        };
+        var configured = _endpointUrl
+            ?? ParseEndpoint(Environment.GetEnvironmentVariable(variable), variable)
+            ?? ParseEndpoint(Environment.GetEnvironmentVariable("AWS_ENDPOINT_URL"), "AWS_ENDPOINT_URL");
+        if (configured is not null)
         {
-            return _endpointUrl;
-        }
-
-        if (!string.IsNullOrEmpty(specific) && Uri.TryCreate(specific, UriKind.Absolute, out var uri))
-        {
-            return uri;
+            return configured;
         }
 
         var host = service switch

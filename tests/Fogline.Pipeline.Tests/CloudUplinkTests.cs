@@ -149,6 +149,7 @@ public class CloudUplinkTests
             // Stopped, its log copied as it is on disk, then killed.
             var pid = _nucleus.Supervisor.ProcessIds(Uplink).Single();
             _ = Kill(pid, 19);
+            await WaitStoppedAsync(pid);
             accepted.UnionWith(StoredBodies());
             accepted.UnionWith(CloudMessages().Select(m => m.Body));
             _ = Kill(pid, 9);
@@ -288,6 +289,28 @@ public class CloudUplinkTests
         Topic = topic,
         PublishMessage = new PublishMessage { BinaryMessage = new BinaryMessage { Message = Encoding.UTF8.GetBytes(json) } },
     });
+
+    /// <summary>
+    /// Waits until every thread of <paramref name="pid"/> is stopped: kill(SIGSTOP) returns before the group stop
+    /// completes, and a thread still running could change the log while it is copied.
+    /// </summary>
+    private static Task WaitStoppedAsync(int pid) => Eventually.UntilAsync(
+        () =>
+        {
+            try
+            {
+                return Directory.GetDirectories($"/proc/{pid}/task").All(task =>
+                {
+                    var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                    return stat[(stat.LastIndexOf(')') + 2)..].StartsWith('T');
+                });
+            }
+            catch (IOException)
+            {
+                return false; // a thread ended while it was being read
+            }
+        },
+        "the uplink stopped by SIGSTOP");
 
     /// <summary>The names of the messages in the uplink's durable log, read from a copy of its directory.</summary>
     private List<string> StoredBodies()

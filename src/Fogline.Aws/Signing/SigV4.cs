@@ -126,6 +126,41 @@ public static class SigV4
             $"{Algorithm} Credential={credentials.AccessKey}/{Scope(signedAt, region, service)}, SignedHeaders={signedHeaders}, Signature={signature}");
     }
 
+    /// <summary>
+    /// A presigned S3 GET URL (query-string authentication, as <c>aws s3 presign</c> makes it): the credential, date,
+    /// expiry, <c>host</c> as the only signed header, the session token as a query parameter, the payload
+    /// <c>UNSIGNED-PAYLOAD</c>, and the signature last. <paramref name="objectUrl"/> is the object's path-style or
+    /// virtual-host-style URL, its path already percent-encoded as it will be sent.
+    /// </summary>
+    public static Uri PresignGet(Uri objectUrl, ImmutableCredentials credentials, string region, DateTime now, TimeSpan expiresIn)
+    {
+        ArgumentNullException.ThrowIfNull(objectUrl);
+        ArgumentNullException.ThrowIfNull(credentials);
+        var seconds = (int)expiresIn.TotalSeconds;
+        if (seconds is < 1 or > 604800)
+        {
+            throw new ArgumentOutOfRangeException(nameof(expiresIn), expiresIn, "A presigned URL expires after 1 second to 7 days.");
+        }
+
+        var signedAt = now.ToUniversalTime();
+        var parameters = ParseQuery(objectUrl.Query).ToList();
+        parameters.Add(new("X-Amz-Algorithm", Algorithm));
+        parameters.Add(new("X-Amz-Credential", credentials.AccessKey + "/" + Scope(signedAt, region, "s3")));
+        parameters.Add(new("X-Amz-Date", signedAt.ToString(DateFormat, CultureInfo.InvariantCulture)));
+        parameters.Add(new("X-Amz-Expires", seconds.ToString(CultureInfo.InvariantCulture)));
+        parameters.Add(new("X-Amz-SignedHeaders", "host"));
+        if (!string.IsNullOrEmpty(credentials.Token))
+        {
+            parameters.Add(new("X-Amz-Security-Token", credentials.Token));
+        }
+
+        var host = objectUrl.IsDefaultPort ? objectUrl.Host : objectUrl.Authority;
+        var canonical = CanonicalRequest("GET", CanonicalUri(objectUrl.AbsolutePath, s3: true), CanonicalQuery(parameters), [new("host", host)], "UNSIGNED-PAYLOAD");
+        var signature = Signature(credentials, region, signedAt, "s3", "host", canonical);
+        var query = string.Join('&', parameters.Select(p => Encode(p.Key, keepSlash: false) + "=" + Encode(p.Value, keepSlash: false)));
+        return new Uri(objectUrl.GetLeftPart(UriPartial.Path) + "?" + query + "&X-Amz-Signature=" + signature);
+    }
+
     /// <summary>The decoded parameters of a query string (<c>?a=1&amp;b</c>; a parameter without <c>=</c> has an empty value).</summary>
     public static IEnumerable<KeyValuePair<string, string>> ParseQuery(string query)
     {

@@ -1,0 +1,25 @@
+using Fogline.LocalCloud.Auth;
+
+namespace Fogline.LocalCloud;
+
+/// <summary>How a local Greengrass cloud is started.</summary>
+public sealed record LocalCloudOptions
+{
+    /// <summary>Where its state lives (buckets, objects, components, its keys); a restart on the same directory loses nothing.</summary>
+    public required string DataDirectory { get; init; }
+
+    /// <summary>The loopback port; 0 takes a free one (see <see cref="LocalCloudServer.Endpoint"/>).</summary>
+    public int Port { get; init; }
+
+    /// <summary>Key pairs accepted besides the ones kept in the data directory (tests add other accounts).</summary>
+    public IReadOnlyList<CloudCredential> Credentials { get; init; } = [];
+
+    /// <summary>How long a new component version stays REQUESTED before the cloud reads its artifacts.</summary>
+    public TimeSpan ComponentProcessingDelay { get; init; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The clock (signature windows, timestamps, processing).</summary>
+    public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>How many of the latest requests <see cref="LocalCloudServer.Requests"/> keeps (0: none).</summary>
+    public int CapturedRequests { get; init; } = 1000;
+}

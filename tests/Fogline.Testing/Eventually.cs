@@ -61,4 +61,22 @@ public static class Eventually
             await Task.Delay(20, token).ConfigureAwait(false);
         }
     }
+
+    /// <summary>As <see cref="UntilAsync(Func{bool}, string, TimeSpan?, CancellationToken)"/>, for a condition that
+    /// must be awaited (a request, a process), polled every 100 ms.</summary>
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var token = cancellationToken.CanBeCanceled ? cancellationToken : TestToken;
+        var deadline = DateTime.UtcNow + (timeout ?? Deadline);
+        while (!await condition().ConfigureAwait(false))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail("timed out waiting for: " + what);
+            }
+
+            await Task.Delay(100, token).ConfigureAwait(false);
+        }
+    }
 }

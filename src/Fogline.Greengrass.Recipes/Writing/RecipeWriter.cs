@@ -27,9 +27,11 @@ public static partial class RecipeWriter
         return Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 
-    public static string ToYaml(ComponentRecipe recipe)
+    public static string ToYaml(ComponentRecipe recipe) => ToYaml(ToNode(recipe));
+
+    /// <summary>Any JSON tree as YAML (block style, keys in their order, strings quoted where YAML would read them as another type).</summary>
+    public static string ToYaml(JsonNode node)
     {
-        var node = ToNode(recipe);
         var text = new StringWriter();
         var emitter = new Emitter(text, 2);
         emitter.Emit(new StreamStart());

@@ -1,7 +1,8 @@
 // Fogline build script, run with Cake from the local tool manifest (.config/dotnet-tools.json):
 //   dotnet tool restore && dotnet cake --target=Test
 // Targets: Clean, Restore, Build, CheckGenerated, Components (NativeAOT linux-x64 and linux-arm64; --runtimes=linux-x64
-// for one), Package, Test (the default), Conformance (only the real-peer tests).
+// for one, --components=EdgeFilter,Aggregator for some), GdkBuild (--component=NAME: the custom build of a GDK
+// project, see below), Package, Test (the default), Conformance (only the real-peer tests).
 
 var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Debug");
@@ -27,7 +28,8 @@ Task("Build")
     DotNetBuild(solution, new DotNetBuildSettings { Configuration = configuration, NoRestore = true });
 });
 
-// The generated IPC model must be what tools/Codegen makes of the model file (no hand edits, no stale output).
+// The generated code must be what tools/Codegen makes of the model files, and recipes/ what it makes of the GDK recipe
+// templates (no hand edits, no stale output).
 Task("CheckGenerated")
     .IsDependentOn("Build")
     .Does(() =>
@@ -40,12 +42,31 @@ Task("CheckGenerated")
 // (linux-x64 natively, linux-arm64 cross-compiled with clang and Debian's aarch64 cross toolchain), no .NET runtime
 // needed on the device, in the greengrass-cli artifact layout artifacts/components/NAME/VERSION/FILE that
 // `local-nucleus deployment create --artifactDir` takes. Incremental: a binary is only compiled again when its inputs
-// changed (MSBuild's own up-to-date checks; nothing is cleaned first).
+// changed (MSBuild's own up-to-date checks; nothing is cleaned first). --components=A,B builds only those (default: all
+// five; GdkBuild's default: its one component).
 var pipelineComponents = new[] { "SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "CloudUplink" };
-var componentRuntimes = Argument("runtimes", "linux-x64,linux-arm64").Split(',', StringSplitOptions.RemoveEmptyEntries);
+var allRuntimes = new[] { "linux-x64", "linux-arm64" };
+// GdkBuild: a components/ folder name, or Pipeline for the repository's own GDK project (the bundle at the root).
+var gdkComponent = Argument("component", string.Empty);
+var gdkBuild = target == "GdkBuild";
+if (gdkBuild && gdkComponent != "Pipeline" && !pipelineComponents.Contains(gdkComponent))
+{
+    throw new Exception($"GdkBuild needs --component=NAME, NAME one of Pipeline, {string.Join(", ", pipelineComponents)} (got '{gdkComponent}')");
+}
+
+// A GDK build ships what its recipe names: both architectures, whatever --runtimes says.
+var componentRuntimes = gdkBuild ? allRuntimes : Argument("runtimes", string.Join(",", allRuntimes)).Split(',', StringSplitOptions.RemoveEmptyEntries);
+var selectedComponents = Argument("components", gdkBuild ? (gdkComponent == "Pipeline" ? string.Empty : gdkComponent) : string.Join(",", pipelineComponents))
+    .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 Task("Components")
     .Does(() =>
 {
+    var unknown = selectedComponents.Where(c => !pipelineComponents.Contains(c)).ToList();
+    if (unknown.Count > 0)
+    {
+        throw new Exception($"--components: unknown {string.Join(", ", unknown)}; the components are {string.Join(", ", pipelineComponents)}");
+    }
+
     foreach (var runtime in componentRuntimes)
     {
         var msbuild = new DotNetMSBuildSettings()
@@ -59,7 +80,7 @@ Task("Components")
             msbuild = msbuild.WithProperty("CppCompilerAndLinker", "clang").WithProperty("ObjCopyName", "aarch64-linux-gnu-objcopy");
         }
 
-        foreach (var name in pipelineComponents)
+        foreach (var name in selectedComponents)
         {
             var staging = Directory($"./artifacts/publish/{name}/{runtime}");
             DotNetPublish($"./components/{name}/{name}.csproj", new DotNetPublishSettings
@@ -80,6 +101,30 @@ Task("Components")
             }
         }
     }
+});
+
+// The custom build of a GDK project (`gdk component build` runs it, from gdk-config.json's custom_build_command, with
+// no shell, in the project folder, after wiping its greengrass-build/): components/NAME for --component=NAME, the
+// repository's root for --component=Pipeline. Cake makes the script's folder (the repository root) its working
+// directory whatever folder it is started from, so every path here is the repository's. It writes what GDK's
+// custom-build contract wants in PROJECT/greengrass-build/ (creating what is missing, wiping nothing):
+//   recipes/recipe.yaml                  the project's recipe.yaml template filled in (name, author, version as
+//                                        configured, literally NEXT_PATCH) by tools/Codegen's gdk-build verb, the
+//                                        same renderer that makes recipes/ (Fogline.Gdk's RecipeTemplate);
+//   artifacts/NAME/VERSION/FILE          each artifact the recipe names, copied from Components' output
+//                                        (NAME-linux-x64 and NAME-linux-arm64; none for the Pipeline bundle).
+Task("GdkBuild")
+    .IsDependentOn("Components")
+    .Does(() =>
+{
+    var project = MakeAbsolute(gdkComponent == "Pipeline" ? Directory(".") : Directory($"./components/{gdkComponent}"));
+    var args = new ProcessArgumentBuilder().Append("gdk-build").AppendQuoted(project.FullPath);
+    if (gdkComponent != "Pipeline")
+    {
+        args.Append("--artifacts-from").AppendQuoted(MakeAbsolute(Directory($"./artifacts/components/com.fogline.{gdkComponent}/1.0.0")).FullPath);
+    }
+
+    DotNetRun("./tools/Codegen/Codegen.csproj", args, new DotNetRunSettings { Configuration = configuration });
 });
 
 // Every artifact the recipes name.

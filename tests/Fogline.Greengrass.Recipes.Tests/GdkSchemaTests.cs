@@ -1,12 +1,16 @@
 using System.Diagnostics;
 using System.Text.Json;
+using Fogline.Gdk;
 
 namespace Fogline.Greengrass.Recipes.Tests;
 
 /// <summary>
-/// Every recipe of the repository (recipes/ and components/*/recipe.yaml) and every sample recipe passes the GDK's
-/// recipe schema, validated as the GDK does it (Schema/validate_recipes.py, run by Debian's Python with
-/// python3-jsonschema and python3-yaml), and parses here.
+/// Every recipe of the repository (recipes/) and every sample recipe passes the GDK's recipe schema, validated as the
+/// GDK does it (Schema/validate_recipes.py, run by Debian's Python with python3-jsonschema and python3-yaml), and
+/// parses here; so do the recipes a GDK custom build writes from the GDK projects' templates (components/*/recipe.yaml
+/// and the root's recipe.yaml, which are templates, not recipes: <c>'{COMPONENT_NAME}'</c> is no component name), and
+/// every gdk-config.json passes GDK's config schema (Schema/validate_gdk_config.py, as gdk/common/configuration.py
+/// validates it).
 /// </summary>
 public class GdkSchemaTests
 {
@@ -17,6 +21,21 @@ public class GdkSchemaTests
 
     private static string Validator => Path.Combine(TestFiles.SchemaDirectory, "validate_recipes.py");
 
+    private static string ConfigValidator => Path.Combine(TestFiles.SchemaDirectory, "validate_gdk_config.py");
+
+    /// <summary>GDK's config schema, as vendored in src/Fogline.Gdk (one copy in the repository).</summary>
+    private static string ConfigSchemaFile => Path.Combine(Repository.Root, "src", "Fogline.Gdk", "Schemas", "gdk-config.schema.json");
+
+    /// <summary>The GDK projects: the root (the Pipeline bundle) and every components/ folder with a gdk-config.json.</summary>
+    private static List<string> GdkProjects()
+    {
+        var projects = new List<string> { Repository.Root };
+        projects.AddRange(Directory.EnumerateDirectories(Path.Combine(Repository.Root, "components"))
+            .Where(d => File.Exists(Path.Combine(d, "gdk-config.json")))
+            .Order(StringComparer.Ordinal));
+        return projects;
+    }
+
     /// <summary>The recipes of the repository, then the samples of this project.</summary>
     private static List<string> RecipeFiles()
     {
@@ -26,15 +45,6 @@ public class GdkSchemaTests
         if (Directory.Exists(recipes))
         {
             files.AddRange(Directory.EnumerateFiles(recipes, "*", SearchOption.AllDirectories).Where(IsRecipeFile).Order(StringComparer.Ordinal));
-        }
-
-        var components = Path.Combine(root, "components");
-        if (Directory.Exists(components))
-        {
-            foreach (var component in Directory.EnumerateDirectories(components).Order(StringComparer.Ordinal))
-            {
-                files.AddRange(new[] { "recipe.yaml", "recipe.yml", "recipe.json" }.Select(n => Path.Combine(component, n)).Where(File.Exists));
-            }
         }
 
         files.AddRange(Directory.EnumerateFiles(TestFiles.RecipesDirectory).Where(IsRecipeFile).Order(StringComparer.Ordinal));
@@ -52,6 +62,87 @@ public class GdkSchemaTests
         {
             Assert.That(result.Errors, Is.Empty, $"{result.File} does not pass the GDK recipe schema");
             Assert.That(result.Valid, Is.True, result.File);
+        }
+    }
+
+    [Test]
+    public void EveryGdkConfigPassesGdksConfigSchema()
+    {
+        var files = GdkProjects().Select(p => Path.Combine(p, "gdk-config.json")).ToList();
+        Assert.That(files, Has.Count.EqualTo(6), "the Pipeline bundle and the five components");
+        var results = Validate(files, ConfigValidator, ConfigSchemaFile);
+        Assert.That(results.Select(r => r.File), Is.EqualTo(files));
+        foreach (var result in results)
+        {
+            Assert.That(result.Errors, Is.Empty, $"{result.File} does not pass GDK's config schema");
+        }
+    }
+
+    [Test]
+    public void TheConfigValidatorRejectsWhatTheGdkRejects_InGdksWords_AsFoglineGdkDoes()
+    {
+        var dir = Directory.CreateTempSubdirectory("gdk-config-");
+        try
+        {
+            var cases = new[]
+            {
+                """{"component": {"a": {"author": "x", "version": "1.0", "build": {"build_system": "custom"}, "publish": {}}, "b": {}}, "gdk_version": "1.6.0"}""",
+                """{"component": {"a": {"author": 1, "version": "NEXT_PATCH", "build": {"build_system": "cmake", "custom_build_command": []}, "publish": {"bucket": "b"}}}, "gdk_version": "1.6.0"}""",
+                """{"component": {"a": {"author": "x", "version": "NEXT_PATCH", "build": {"build_system": "custom"}, "publish": {"bucket": "b"}}}, "gdk_version": "1.6.0"}""",
+                """{"component": {}}""",
+            };
+            var files = cases.Select((c, i) => Path.Combine(dir.FullName, $"{i}.json")).ToList();
+            for (var i = 0; i < cases.Length; i++)
+            {
+                File.WriteAllText(files[i], cases[i]);
+            }
+
+            var results = Validate(files, ConfigValidator, ConfigSchemaFile);
+            for (var i = 0; i < cases.Length; i++)
+            {
+                Assert.That(results[i].Valid, Is.False, cases[i]);
+                var ours = Assert.Throws<GdkException>(() => GdkConfig.Parse(cases[i]))!;
+                Assert.That(ours.Message, Is.EqualTo(results[i].Errors.Single()), "Fogline.Gdk words it as GDK does");
+            }
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
+    [Test]
+    public void RecipesBuiltFromTheGdkTemplatesPassTheGdkSchema()
+    {
+        var dir = Directory.CreateTempSubdirectory("gdk-built-");
+        try
+        {
+            var built = new List<string>();
+            foreach (var directory in GdkProjects())
+            {
+                // What build.cake's GdkBuild writes to greengrass-build/recipes/ (tools/Codegen gdk-build: the same
+                // renderer), written elsewhere.
+                var project = GdkProject.Load(directory);
+                var recipe = RecipeTemplate.Load(project.RecipeFile).FillForBuild(project.Config);
+                var file = Path.Combine(dir.FullName, project.Config.ComponentName, Path.GetFileName(project.RecipeFile));
+                Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+                File.WriteAllText(file, recipe);
+                built.Add(file);
+            }
+
+            Assert.That(built, Has.Count.EqualTo(6));
+            var results = Validate(built);
+            Assert.That(results.Select(r => r.File), Is.EqualTo(built));
+            foreach (var result in results)
+            {
+                Assert.That(result.Errors, Is.Empty, $"{result.File} does not pass the GDK recipe schema");
+            }
+
+            Assert.That(built.Select(f => GdkRecipeSchema.ValidateFile(f)), Is.All.Empty, "Fogline.Gdk's check agrees");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
         }
     }
 
@@ -139,7 +230,9 @@ public class GdkSchemaTests
 
     private sealed record Result(string File, bool Valid, string[] Errors);
 
-    private static List<Result> Validate(IReadOnlyList<string> files)
+    private static List<Result> Validate(IReadOnlyList<string> files) => Validate(files, Validator, SchemaFile);
+
+    private static List<Result> Validate(IReadOnlyList<string> files, string validator, string schema)
     {
         if (!File.Exists(Python))
         {
@@ -152,8 +245,8 @@ public class GdkSchemaTests
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        start.ArgumentList.Add(Validator);
-        start.ArgumentList.Add(SchemaFile);
+        start.ArgumentList.Add(validator);
+        start.ArgumentList.Add(schema);
         foreach (var file in files)
         {
             start.ArgumentList.Add(file);

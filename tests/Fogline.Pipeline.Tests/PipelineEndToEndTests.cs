@@ -130,6 +130,25 @@ public class PipelineEndToEndTests
         await Eventually.UntilAsync(() => Messages("fogline/metrics/com.fogline.SensorGateway").Any(m => m["counters"]!["readings"]?.GetValue<long>() >= 50), "the gateway's counters", TimeSpan.FromSeconds(15));
     }
 
+    [Test]
+    public async Task ThePipelineBundle_DeploysTheFiveComponentsUnderOneName()
+    {
+        // recipes/com.fogline.Pipeline-1.0.0.yaml (rendered from the repository's recipe.yaml): no artifacts, no
+        // lifecycle, a HARD dependency on each pipeline component.
+        var names = new[] { "com.fogline.SensorGateway", "com.fogline.EdgeFilter", "com.fogline.Aggregator", "com.fogline.AlertEngine", "com.fogline.CloudUplink" };
+        Assert.That(File.Exists(Path.Combine(Repository.ComponentArtifacts, "com.fogline.CloudUplink", "1.0.0", "CloudUplink-linux-x64")), Is.True,
+            "the CloudUplink binary is missing: build the components first (dotnet cake --target=Components)");
+        var deployed = await DeployAsync([], "com.fogline.Pipeline");
+        Assert.That(deployed.Status, Is.EqualTo(DeploymentStatus.Succeeded), deployed.FailureCause);
+        foreach (var name in names)
+        {
+            await Eventually.UntilAsync(() => _nucleus.Components.TryGet(name, out var record) && record.State == Fogline.Greengrass.Ipc.LifecycleState.Running, name + " running");
+        }
+
+        Assert.That(_nucleus.Components.TryGet("com.fogline.Pipeline", out var bundle) ? bundle.State : default, Is.EqualTo(Fogline.Greengrass.Ipc.LifecycleState.Finished), "the bundle runs nothing");
+        await Eventually.UntilAsync(() => Count("fogline/filtered/") >= 1, "the default simulated readings through the filter");
+    }
+
     private async Task<DeploymentRecord> DeployAsync(Dictionary<string, string> configuration, params string[] roots)
     {
         var id = _nucleus.Deployments.Submit(new CreateLocalDeploymentRequest

@@ -1,14 +1,18 @@
 using Fogline.Codegen.Botocore;
 using Fogline.Codegen.CSharp;
 using Fogline.Codegen.Smithy;
+using Fogline.Gdk;
 
 namespace Fogline.Codegen;
 
 /// <summary>
 /// Entry point: <c>Codegen [--check]</c>. Generates, from the vendored models, the checked-in code of
 /// <c>src/Fogline.Greengrass.Ipc/Generated</c> (the Greengrass IPC Smithy model) and <c>src/Fogline.Aws/Generated</c>
-/// (the botocore models of Greengrass V2 and IoT). With <c>--check</c> it writes nothing and exits 1 when a
-/// checked-in file differs from what its model gives.
+/// (the botocore models of Greengrass V2 and IoT), and the recipes of <c>recipes/</c> from the GDK projects' recipe
+/// templates (<see cref="GdkRecipes"/>). With <c>--check</c> it writes nothing and exits 1 when a checked-in file
+/// differs from what its model gives.
+/// <c>Codegen gdk-build PROJECT_DIR [--artifacts-from DIR]</c> is the recipe and artifact half of a GDK custom build
+/// (<see cref="GdkRecipes.Build"/>; build.cake's GdkBuild runs it).
 /// </summary>
 public static class CodegenCommand
 {
@@ -37,7 +41,17 @@ public static class CodegenCommand
             s => new AwsGenerator(BotocoreModel.Parse(File.ReadAllText(Path.Combine(modelDirectory, s.ModelFile))), s).Generate());
 
     /// <summary>Files in <paramref name="outputDirectory"/> that differ from, are missing from, or are extra to the generated set.</summary>
-    internal static IReadOnlyList<string> Differences(IReadOnlyDictionary<string, string> generated, string outputDirectory)
+    internal static IReadOnlyList<string> Differences(IReadOnlyDictionary<string, string> generated, string outputDirectory) =>
+        Differences(generated, outputDirectory, IsGeneratedCode);
+
+    /// <summary>Whether a file of an output directory is generated code (<c>*.g.cs</c>).</summary>
+    internal static bool IsGeneratedCode(string path) => path.EndsWith(".g.cs", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Files in <paramref name="outputDirectory"/> that differ from, are missing from, or are extra to the generated
+    /// set; extra means a file <paramref name="isGenerated"/> claims that the set no longer has.
+    /// </summary>
+    internal static IReadOnlyList<string> Differences(IReadOnlyDictionary<string, string> generated, string outputDirectory, Func<string, bool> isGenerated)
     {
         var differences = new List<string>();
         foreach (var (name, content) in generated)
@@ -55,7 +69,7 @@ public static class CodegenCommand
 
         if (Directory.Exists(outputDirectory))
         {
-            foreach (var path in Directory.GetFiles(outputDirectory, "*.g.cs"))
+            foreach (var path in Directory.GetFiles(outputDirectory).Where(isGenerated))
             {
                 if (!generated.ContainsKey(Path.GetFileName(path)))
                 {
@@ -82,6 +96,11 @@ public static class CodegenCommand
     public static int Main(string[] args)
     {
         var root = RepositoryRoot();
+        if (args.Length > 0 && args[0] == "gdk-build")
+        {
+            return GdkRecipes.Run(args[1..]);
+        }
+
         var check = false;
         foreach (var arg in args)
         {
@@ -91,36 +110,50 @@ public static class CodegenCommand
             }
             else
             {
-                Console.Error.WriteLine($"Codegen: unknown argument '{arg}'. Usage: Codegen [--check]");
+                Console.Error.WriteLine($"Codegen: unknown argument '{arg}'. Usage: Codegen [--check] | Codegen gdk-build PROJECT_DIR [--artifacts-from DIR]");
                 return 2;
             }
         }
 
-        var targets = new List<(string Output, Func<IReadOnlyDictionary<string, string>> Generate)>
+        var targets = new List<(string Output, Func<IReadOnlyDictionary<string, string>> Generate, Func<string, bool> IsGenerated, string Hint)>
         {
-            (Path.Combine(root, "src", "Fogline.Greengrass.Ipc", "Generated"), () => Generate(File.ReadAllText(Path.Combine(root, "src", "Fogline.Greengrass.Ipc", "Model", "main.smithy")))),
-            (Path.Combine(root, "src", "Fogline.Aws", "Generated"), () => GenerateAws(Path.Combine(root, "src", "Fogline.Aws", "Models"))),
+            (Path.Combine(root, "src", "Fogline.Greengrass.Ipc", "Generated"), () => Generate(File.ReadAllText(Path.Combine(root, "src", "Fogline.Greengrass.Ipc", "Model", "main.smithy"))), IsGeneratedCode, "the Smithy model"),
+            (Path.Combine(root, "src", "Fogline.Aws", "Generated"), () => GenerateAws(Path.Combine(root, "src", "Fogline.Aws", "Models")), IsGeneratedCode, "the botocore models"),
+            (Path.Combine(root, "recipes"), () => GdkRecipes.Generate(root), GdkRecipes.IsGenerated, "the recipe templates (components/*/recipe.yaml, recipe.yaml) and their gdk-config.json"),
         };
         var failed = false;
-        foreach (var (output, generate) in targets)
+        foreach (var (output, generate, isGenerated, hint) in targets)
         {
             IReadOnlyDictionary<string, string> files;
             try
             {
                 files = generate();
             }
-            catch (Exception ex) when (ex is SmithyException or InvalidOperationException or System.Text.Json.JsonException)
+            catch (Exception ex) when (ex is SmithyException or InvalidOperationException or System.Text.Json.JsonException or GdkException)
             {
                 Console.Error.WriteLine($"Codegen: {ex.Message}");
+                if (ex is GdkException gdk)
+                {
+                    foreach (var error in gdk.Errors.Skip(1))
+                    {
+                        Console.Error.WriteLine($"Codegen:   {error}");
+                    }
+                }
+
                 return 1;
             }
 
             if (check)
             {
-                var differences = Differences(files, output);
+                var differences = Differences(files, output, isGenerated);
                 foreach (var d in differences)
                 {
                     Console.Error.WriteLine($"Codegen: {Path.GetRelativePath(root, output)}/{d}");
+                }
+
+                if (differences.Count > 0)
+                {
+                    Console.Error.WriteLine($"Codegen: {Path.GetRelativePath(root, output)} is not what {hint} give: do not edit generated files; run `dotnet run --project tools/Codegen` and commit the result.");
                 }
 
                 failed |= differences.Count > 0;
@@ -128,7 +161,7 @@ public static class CodegenCommand
             }
 
             Directory.CreateDirectory(output);
-            foreach (var stale in Directory.GetFiles(output, "*.g.cs").Where(p => !files.ContainsKey(Path.GetFileName(p))))
+            foreach (var stale in Directory.GetFiles(output).Where(isGenerated).Where(p => !files.ContainsKey(Path.GetFileName(p))))
             {
                 File.Delete(stale);
             }

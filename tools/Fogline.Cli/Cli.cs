@@ -34,6 +34,11 @@ public static class Cli
         var options = new GlobalOptions();
         var command = new RootCommand("Build and publish AWS IoT Greengrass V2 components as GDK does, to AWS or to a local Greengrass cloud.");
         options.AddTo(command);
+        var component = new Command("component", "Build, publish and list components (GDK's `gdk component` verbs).");
+        component.Subcommands.Add(ComponentBuildCommand.Create(options));
+        component.Subcommands.Add(ComponentPublishCommand.Create(options));
+        component.Subcommands.Add(ComponentListCommand.Create(options));
+        command.Subcommands.Add(component);
         var cloud = new Command("cloud", "The local Greengrass cloud: S3, STS and Greengrass V2 on loopback, state on disk.");
         cloud.Subcommands.Add(CloudStartCommand.Create(options));
         cloud.Subcommands.Add(CloudEnvCommand.Create(options));

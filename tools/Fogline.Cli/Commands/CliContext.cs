@@ -31,7 +31,38 @@ internal sealed class GlobalOptions
         Recursive = true,
     };
 
-    public void AddTo(Command command) => command.Options.Add(CloudDir);
+    public Option<string?> EndpointUrl { get; } = new("--endpoint-url")
+    {
+        Description = "Send every AWS call to this URL (as the AWS CLI's --endpoint-url); AWS_ENDPOINT_URL works too.",
+        Recursive = true,
+    };
+
+    public Option<string?> Profile { get; } = new("--profile")
+    {
+        Description = "The AWS profile (else AWS_PROFILE, else the default chain).",
+        Recursive = true,
+    };
+
+    public Option<string?> Target { get; } = CreateTarget();
+
+    public void AddTo(Command command)
+    {
+        command.Options.Add(CloudDir);
+        command.Options.Add(EndpointUrl);
+        command.Options.Add(Profile);
+        command.Options.Add(Target);
+    }
+
+    private static Option<string?> CreateTarget()
+    {
+        var option = new Option<string?>("--target")
+        {
+            Description = "aws, local (the local Greengrass cloud), or auto (the default: AWS when AWS credentials are configured, else local).",
+            Recursive = true,
+        };
+        option.AcceptOnlyFromAmong("auto", "aws", "local");
+        return option;
+    }
 
     public string CloudDirectory(ParseResult parse) => Path.GetFullPath(parse.GetValue(CloudDir) ?? LocalCloudDirectory.DefaultPath);
 }
@@ -81,6 +112,22 @@ internal sealed class CliContext
             catch (AwsServiceException ex)
             {
                 return await context.FailAsync($"{ex.Code}: {ex.Message}");
+            }
+            catch (Fogline.Gdk.GdkException ex)
+            {
+                return await context.FailAsync(ex.Message);
+            }
+            catch (Amazon.Runtime.AmazonServiceException ex)
+            {
+                return await context.FailAsync($"{ex.ErrorCode ?? ex.StatusCode.ToString()}: {ex.Message}");
+            }
+            catch (Amazon.Runtime.AmazonClientException ex)
+            {
+                return await context.FailAsync(ex.Message);
+            }
+            catch (HttpRequestException ex)
+            {
+                return await context.FailAsync("the service could not be reached: " + ex.Message);
             }
         });
     }

@@ -73,6 +73,11 @@ internal static class Program
             Fogline.EventStream.Transport.SocketCompletions.PreferInline();
         }
 
+        if (args.Length > 0 && args[0] == "publish")
+        {
+            return await PublishBench.RunAsync(args[1..], FindRepositoryRoot() ?? throw new InvalidOperationException("run from the repository (GreengrassComponents.sln not found)"));
+        }
+
         if (args.Length > 0 && args[0] == "uplink")
         {
             return await UplinkBench.RunAsync(args[1..], FindRepositoryRoot());

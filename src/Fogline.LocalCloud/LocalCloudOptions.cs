@@ -22,4 +22,11 @@ public sealed record LocalCloudOptions
 
     /// <summary>How many of the latest requests <see cref="LocalCloudServer.Requests"/> keeps (0: none).</summary>
     public int CapturedRequests { get; init; } = 1000;
+
+    /// <summary>
+    /// Failure injection, for tests of what clients do when the service fails: called for every authenticated request
+    /// with its method and raw target (path and query); an exception returned is answered instead of serving it (as
+    /// the service's error response, after the request body was read: a failure in the middle of an upload).
+    /// </summary>
+    public Func<string, string, Fogline.Aws.AwsServiceException?>? Fault { get; init; }
 }

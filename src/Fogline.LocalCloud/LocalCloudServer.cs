@@ -35,6 +35,7 @@ public sealed class LocalCloudServer : IAsyncDisposable
     private readonly ComponentsService _components;
     private readonly ConcurrentQueue<CapturedRequest> _captured = new();
     private readonly int _captureLimit;
+    private readonly Func<string, string, AwsServiceException?>? _fault;
     private Uri? _endpoint;
 
     private LocalCloudServer(WebApplication app, LocalCloudOptions options, CloudKeys keys)
@@ -42,6 +43,7 @@ public sealed class LocalCloudServer : IAsyncDisposable
         _app = app;
         Keys = keys;
         _captureLimit = options.CapturedRequests;
+        _fault = options.Fault;
         _verifier = new SigV4Verifier([.. keys.All, .. options.Credentials], options.Time);
         var s3Store = new S3Store(options.DataDirectory);
         _s3 = new S3Service(s3Store, "127.0.0.1");
@@ -115,6 +117,11 @@ public sealed class LocalCloudServer : IAsyncDisposable
             if (!auth.Ok)
             {
                 throw ErrorResponses.ForAuth(service, auth);
+            }
+
+            if (_fault?.Invoke(signed.Method, raw) is { } injected)
+            {
+                throw injected;
             }
 
             var request = new CloudRequest(context, requestId, service, signed, auth, _verifier.Lookup(auth.AccessKeyId!)!);

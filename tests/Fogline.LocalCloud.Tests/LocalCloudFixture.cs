@@ -3,7 +3,10 @@ using Fogline.LocalCloud.Auth;
 
 namespace Fogline.LocalCloud.Tests;
 
-/// <summary>A local cloud on a temporary directory, its developer key, and the AWS CLI pointed at it.</summary>
+/// <summary>
+/// A local cloud on a temporary directory, its developer key, and the AWS CLI pointed at it (also compiled into
+/// Fogline.Cli.Tests). <see cref="Fault"/> injects failures: while set, it is asked about every request.
+/// </summary>
 internal sealed class LocalCloudFixture : IAsyncDisposable
 {
     /// <summary>A second account's key (for "not yours" cases).</summary>
@@ -27,18 +30,23 @@ internal sealed class LocalCloudFixture : IAsyncDisposable
 
     public string Account => Server.Keys.Default.AccountId;
 
+    /// <summary>While set, answers the requests it returns an error for with that error (method, raw target).</summary>
+    public Func<string, string, Fogline.Aws.AwsServiceException?>? Fault { get; set; }
+
     public static async Task<LocalCloudFixture> StartAsync(TimeProvider? time = null, string? directory = null)
     {
         directory ??= System.IO.Directory.CreateTempSubdirectory("fogline-cloud-").FullName;
-        var server = await LocalCloudServer.StartAsync(Options(directory, time));
-        return new LocalCloudFixture(directory, server);
+        LocalCloudFixture? fixture = null;
+        var server = await LocalCloudServer.StartAsync(Options(directory, time, (method, target) => fixture?.Fault?.Invoke(method, target)));
+        fixture = new LocalCloudFixture(directory, server);
+        return fixture;
     }
 
     /// <summary>Stops the cloud and starts a new one on the same directory (a new port).</summary>
     public async Task RestartAsync()
     {
         await Server.DisposeAsync();
-        Server = await LocalCloudServer.StartAsync(Options(Directory, null));
+        Server = await LocalCloudServer.StartAsync(Options(Directory, null, (method, target) => Fault?.Invoke(method, target)));
         Cli = Cli with { Endpoint = Server.Endpoint };
         OtherCli = OtherCli with { Endpoint = Server.Endpoint };
     }
@@ -49,8 +57,9 @@ internal sealed class LocalCloudFixture : IAsyncDisposable
         System.IO.Directory.Delete(Directory, recursive: true);
     }
 
-    private static LocalCloudOptions Options(string directory, TimeProvider? time) => new()
+    private static LocalCloudOptions Options(string directory, TimeProvider? time, Func<string, string, Fogline.Aws.AwsServiceException?> fault) => new()
     {
+        Fault = fault,
         DataDirectory = directory,
         Credentials = [Other],
         ComponentProcessingDelay = TimeSpan.FromMilliseconds(300),

@@ -20,6 +20,13 @@ public sealed record PublishOptions(string? Bucket = null, string? Region = null
 {
     /// <summary>How long to wait for the version to be DEPLOYABLE.</summary>
     public TimeSpan DeployableTimeout { get; init; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>
+    /// Whether <see cref="ComponentPublisher.PublishAsync"/> waits until the version is DEPLOYABLE (GDK does, one
+    /// component after the other); false leaves it to <see cref="ComponentPublisher.WaitDeployableAsync"/>, so that
+    /// several components are processed by the service at the same time.
+    /// </summary>
+    public bool WaitUntilDeployable { get; init; } = true;
 }
 
 /// <summary>One uploaded (or already present) artifact.</summary>
@@ -38,7 +45,11 @@ public sealed record PublishedArtifact(string File, string Key, long Bytes, bool
 /// <param name="Artifacts">The artifacts.</param>
 /// <param name="State">The cloud state it reached (DEPLOYABLE).</param>
 /// <param name="Elapsed">The whole publish.</param>
-public sealed record PublishResult(string ComponentName, string Version, string Arn, string Bucket, IReadOnlyList<PublishedArtifact> Artifacts, string State, TimeSpan Elapsed);
+public sealed record PublishResult(string ComponentName, string Version, string Arn, string Bucket, IReadOnlyList<PublishedArtifact> Artifacts, string State, TimeSpan Elapsed)
+{
+    /// <summary>When its publishing started (<see cref="Stopwatch.GetTimestamp"/>).</summary>
+    internal long Started { get; init; }
+}
 
 /// <summary>
 /// Publishes a built GDK project as <c>gdk component publish</c> does (read from GDK's source; the facts are in
@@ -76,7 +87,7 @@ public sealed class ComponentPublisher
     {
         ArgumentNullException.ThrowIfNull(project);
         ArgumentNullException.ThrowIfNull(options);
-        var started = Stopwatch.StartNew();
+        var started = Stopwatch.GetTimestamp();
         var config = project.Config;
         var name = config.ComponentName;
         if (!Directory.Exists(project.ComponentArtifactsDirectory))
@@ -124,8 +135,17 @@ public sealed class ComponentPublisher
         }
 
         await _log.WriteLineAsync($"{name}: created {created.Arn} ({created.Status?.ComponentState}); waiting until it is DEPLOYABLE").ConfigureAwait(false);
-        var state = await WaitDeployableAsync(created.Arn!, options.DeployableTimeout, cancellationToken).ConfigureAwait(false);
-        return new PublishResult(name, version, created.Arn!, bucket, artifacts, state, started.Elapsed);
+        var result = new PublishResult(name, version, created.Arn!, bucket, artifacts, created.Status?.ComponentState ?? CloudComponentState.REQUESTED, Stopwatch.GetElapsedTime(started)) { Started = started };
+        return options.WaitUntilDeployable ? await WaitDeployableAsync(result, options.DeployableTimeout, cancellationToken).ConfigureAwait(false) : result;
+    }
+
+    /// <summary>Waits until the version <paramref name="published"/> created is DEPLOYABLE (polling DescribeComponent).</summary>
+    /// <exception cref="GdkException">The service failed it (its reasons are in the message), or the wait timed out.</exception>
+    public async Task<PublishResult> WaitDeployableAsync(PublishResult published, TimeSpan timeout, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(published);
+        var state = await WaitDeployableAsync(published.Arn, timeout, cancellationToken).ConfigureAwait(false);
+        return published with { State = state, Elapsed = Stopwatch.GetElapsedTime(published.Started) };
     }
 
     /// <summary>The version after the highest of <paramref name="existing"/>: its patch plus one (pre-release and build dropped), or 1.0.0.</summary>
@@ -223,7 +243,19 @@ public sealed class ComponentPublisher
         }
 
         var watch = Stopwatch.StartNew();
-        var request = new PutObjectRequest { BucketName = bucket, Key = key, FilePath = file, MD5Digest = Convert.ToBase64String(md5), DisablePayloadSigning = false };
+        // As botocore sends it (GDK uploads with boto3): not aws-chunked; the payload signed whole over http and left
+        // unsigned over https (Content-MD5 covers it there), and the content type S3 stores when none is given (the
+        // .NET SDK would otherwise guess one from the file's extension).
+        var request = new PutObjectRequest
+        {
+            BucketName = bucket,
+            Key = key,
+            FilePath = file,
+            MD5Digest = Convert.ToBase64String(md5),
+            DisablePayloadSigning = _aws.Settings.EndpointFor(AwsService.S3).Scheme == Uri.UriSchemeHttps,
+            UseChunkEncoding = false,
+            ContentType = "binary/octet-stream",
+        };
         uploadArgs(request);
         var response = await _aws.S3.PutObjectAsync(request, cancellationToken).ConfigureAwait(false);
         watch.Stop();

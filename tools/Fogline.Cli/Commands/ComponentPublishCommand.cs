@@ -27,12 +27,14 @@ internal static class ComponentPublishCommand
         {
             var loaded = projects.Load(parse);
             var results = new List<PublishResult>();
-            var flags = new PublishOptions(parse.GetValue(bucket), parse.GetValue(region), parse.GetValue(publishOptions));
+            // Every version is created first and then waited for: the service makes them DEPLOYABLE side by side.
+            var flags = new PublishOptions(parse.GetValue(bucket), parse.GetValue(region), parse.GetValue(publishOptions)) { WaitUntilDeployable = false };
             foreach (var group in loaded.GroupBy(p => FirstNonEmpty(flags.Region, p.Config.Publish.Region)))
             {
                 await using var target = await CloudTarget.OpenAsync(parse, options, group.Key, ct);
                 await cli.Out.WriteLineAsync($"publishing to {target.Description}");
                 var publisher = new ComponentPublisher(target.Clients, cli.Out);
+                var created = new List<PublishResult>();
                 foreach (var project in group)
                 {
                     if (!Directory.Exists(project.ComponentArtifactsDirectory))
@@ -41,8 +43,10 @@ internal static class ComponentPublishCommand
                         await ComponentBuilder.BuildAsync(project, cli.Out, ct);
                     }
 
-                    results.Add(await publisher.PublishAsync(project, flags, ct));
+                    created.Add(await publisher.PublishAsync(project, flags, ct));
                 }
+
+                results.AddRange(await Task.WhenAll(created.Select(c => publisher.WaitDeployableAsync(c, flags.DeployableTimeout, ct))));
             }
 
             await cli.Out.WriteLineAsync();

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Fogline.LocalNucleus.IoTCore.Mqtt;
 using Microsoft.Extensions.Logging;
 
 namespace Fogline.LocalNucleus.IoTCore;
@@ -30,6 +31,15 @@ namespace Fogline.LocalNucleus.IoTCore;
 /// them: not again when an existing cloud subscription covers the filter; removed from the cloud when no device
 /// subscription is left under them. A subscription made while offline completes at the reconnection.
 /// </para>
+/// <para>
+/// With <see cref="IoTCoreOptions.Broker"/> set, the device side is the same (checks, spool, subscriptions, their
+/// restoration) but the cloud is a real MQTT broker reached with mutual TLS (<see cref="MqttBrokerConnection"/>): the
+/// connection is up when the broker accepted it, a message leaves the spool when the broker acknowledged it (QoS 1
+/// PUBACK; a PUBACK refusal that cannot change drops it, as the Nucleus does), subscriptions are SUBSCRIBEs (made again
+/// after a reconnection without a session), and what the broker sends goes to the device's subscriptions. The
+/// emulated cloud's controls (outages, latency, <see cref="SendToDevice(CloudMessage)"/>) are not available then: an
+/// outage is the broker stopping or the network dropping.
+/// </para>
 /// </summary>
 public sealed class IoTCoreEmulator : IAsyncDisposable
 {
@@ -56,6 +66,9 @@ public sealed class IoTCoreEmulator : IAsyncDisposable
     private readonly Queue<IoTCoreConnectionChangedEventArgs> _stateEvents = new();
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _delivery;
+    private readonly MqttBrokerConnection? _broker;
+    private bool _brokerUp;
+    private bool _brokerSessionPresent;
 
     private long _spoolBytes;
     private bool _online;
@@ -88,8 +101,22 @@ public sealed class IoTCoreEmulator : IAsyncDisposable
         _manualOffline = !_options.StartOnline;
         _journal = new CloudJournal(System.IO.Path.Combine(System.IO.Path.GetFullPath(context.RootPath), "cloud", "journal.jsonl"));
         IoTCoreLog.Configured(_logger, _spoolMaxBytes, _options.KeepQos0WhenOffline, _maxMessageSize, _maxInFlight);
-        _delivery = Task.Run(DeliverAsync);
+        if (_options.Broker is { } broker)
+        {
+            _online = false;
+            _manualOffline = false;
+            _broker = new MqttBrokerConnection(broker, _options.MqttVersion, OnBrokerConnection, OnBrokerMessage, _logger, _time);
+            _delivery = Task.Run(DeliverToBrokerAsync);
+            _broker.Start();
+        }
+        else
+        {
+            _delivery = Task.Run(DeliverAsync);
+        }
     }
+
+    /// <summary>The real broker the device is connected to (<c>host:port</c>), or null for the emulated IoT Core.</summary>
+    public string? Broker => _broker?.Description;
 
     /// <summary>Raised after the connection went up or down (on the thread that changed it; handlers run one at a time, in order).</summary>
     public event EventHandler<IoTCoreConnectionChangedEventArgs>? StateChanged;
@@ -206,6 +233,7 @@ public sealed class IoTCoreEmulator : IAsyncDisposable
     /// <summary>Sets the latency added to each message on its way to the cloud, from the next message that leaves the spool.</summary>
     public void SetLatency(TimeSpan latency)
     {
+        ThrowIfBroker();
         ArgumentOutOfRangeException.ThrowIfLessThan(latency, TimeSpan.Zero);
         lock (_lock)
         {
@@ -215,11 +243,16 @@ public sealed class IoTCoreEmulator : IAsyncDisposable
     }
 
     /// <summary>Takes the connection down until <see cref="GoOnline"/>.</summary>
-    public void GoOffline() => ChangeConnection(() => _manualOffline = true);
+    public void GoOffline()
+    {
+        ThrowIfBroker();
+        ChangeConnection(() => _manualOffline = true);
+    }
 
     /// <summary>Brings the connection up now: ends <see cref="GoOffline"/> and any outage under way (scheduled outages still to come remain).</summary>
     public void GoOnline() => ChangeConnection(() =>
     {
+        ThrowIfBroker();
         _manualOffline = false;
         foreach (var outage in _activeOutages)
         {
@@ -232,6 +265,7 @@ public sealed class IoTCoreEmulator : IAsyncDisposable
     /// <summary>Takes the connection down now for <paramref name="duration"/> (on the Nucleus's clock).</summary>
     public IoTCoreOutage OutageFor(TimeSpan duration)
     {
+        ThrowIfBroker();
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(duration, TimeSpan.Zero);
         var outage = new IoTCoreOutage(this, string.Create(CultureInfo.InvariantCulture, $"now for {duration}"), duration);
         Register(outage);
@@ -242,6 +276,7 @@ public sealed class IoTCoreEmulator : IAsyncDisposable
     /// <summary>Takes the connection down after <paramref name="startAfter"/>, for <paramref name="duration"/> (on the Nucleus's clock).</summary>
     public IoTCoreOutage ScheduleOutage(TimeSpan startAfter, TimeSpan duration)
     {
+        ThrowIfBroker();
         ArgumentOutOfRangeException.ThrowIfLessThan(startAfter, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(duration, TimeSpan.Zero);
         var outage = new IoTCoreOutage(this, string.Create(CultureInfo.InvariantCulture, $"after {startAfter} for {duration}"), duration);
@@ -260,6 +295,7 @@ public sealed class IoTCoreEmulator : IAsyncDisposable
     /// </summary>
     public IoTCoreOutage ScheduleRepeatingOutage(TimeSpan every, TimeSpan duration, TimeSpan? firstAfter = null)
     {
+        ThrowIfBroker();
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(every, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(duration, TimeSpan.Zero);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(duration, every);
@@ -415,6 +451,7 @@ public sealed class IoTCoreEmulator : IAsyncDisposable
     /// </summary>
     public CloudSendResult SendToDevice(CloudMessage message)
     {
+        ThrowIfBroker();
         ArgumentNullException.ThrowIfNull(message);
         if (MqttTopics.IsBlank(message.Topic))
         {
@@ -460,6 +497,11 @@ public sealed class IoTCoreEmulator : IAsyncDisposable
         foreach (var subscription in subscriptions)
         {
             subscription.MarkCancelled();
+        }
+
+        if (_broker is not null)
+        {
+            await _broker.DisposeAsync().ConfigureAwait(false);
         }
 
         await _stop.CancelAsync().ConfigureAwait(false);
@@ -511,6 +553,10 @@ public sealed class IoTCoreEmulator : IAsyncDisposable
             }
 
             removed = dead.Count;
+            foreach (var filter in dead)
+            {
+                BrokerUnsubscribe(filter);
+            }
         }
 
         subscription.MarkCancelled();
@@ -576,7 +622,7 @@ public sealed class IoTCoreEmulator : IAsyncDisposable
                 }
 
                 mutate();
-                var online = !_manualOffline && _activeOutages.Count == 0;
+                var online = _broker is null ? !_manualOffline && _activeOutages.Count == 0 : _brokerUp;
                 if (online == _online)
                 {
                     return;
@@ -611,6 +657,15 @@ public sealed class IoTCoreEmulator : IAsyncDisposable
     /// <summary>The connection came up: subscriptions made while offline go to the cloud, the session's messages come, the spool drains.</summary>
     private List<CloudMessage> ConnectedLocked()
     {
+        if (_broker is not null && !_brokerSessionPresent)
+        {
+            // As the Nucleus: without a session at the broker, every subscription is made again.
+            foreach (var (filter, qos) in _cloudSubscriptions)
+            {
+                _ = BrokerSubscribeAsync(filter, qos, subscription: null);
+            }
+        }
+
         var toDevice = new List<CloudMessage>(_session);
         _session.Clear();
         foreach (var subscription in _subscriptions.Where(s => s.Pending).ToList())
@@ -677,6 +732,13 @@ public sealed class IoTCoreEmulator : IAsyncDisposable
     private List<CloudMessage> CloudSubscribeLocked(IoTCoreSubscription subscription)
     {
         _cloudSubscriptions[subscription.TopicFilter] = subscription.Qos;
+        if (_broker is not null)
+        {
+            // Subscribed when the broker grants it; the broker sends its retained messages itself.
+            _ = BrokerSubscribeAsync(subscription.TopicFilter, subscription.Qos, subscription);
+            return [];
+        }
+
         subscription.MarkSubscribed();
         IoTCoreLog.Subscribed(_logger, subscription.TopicFilter, (int)subscription.Qos, "new");
         return [.. _retained.Values
@@ -932,6 +994,237 @@ public sealed class IoTCoreEmulator : IAsyncDisposable
             {
                 IoTCoreLog.MessageHandlerFailed(_logger, ex);
             }
+        }
+    }
+
+    private void ThrowIfBroker()
+    {
+        if (_broker is not null)
+        {
+            throw new InvalidOperationException($"The device is connected to the MQTT broker at {_broker.Description}: outages, latency and cloud messages are controls of the emulated IoT Core. Stop the broker or drop the network for an outage; publish to the broker with any MQTT client.");
+        }
+    }
+
+    private void OnBrokerConnection(bool up, bool sessionPresent) => ChangeConnection(() =>
+    {
+        _brokerUp = up;
+        _brokerSessionPresent = sessionPresent;
+    });
+
+    private void OnBrokerMessage(CloudMessage message)
+    {
+        lock (_dispatchLock)
+        {
+            HandToDevice(message);
+        }
+    }
+
+    /// <summary>SUBSCRIBE at the broker; a device subscription completes when granted, fails when refused, waits for the next connection when it was lost.</summary>
+    private async Task BrokerSubscribeAsync(string filter, MqttQos qos, IoTCoreSubscription? subscription)
+    {
+        try
+        {
+            var refused = await _broker!.SubscribeAsync(filter, qos, _stop.Token).ConfigureAwait(false);
+            if (refused is null)
+            {
+                subscription?.MarkSubscribed();
+                IoTCoreLog.Subscribed(_logger, filter, (int)qos, "granted by " + _broker.Description);
+                return;
+            }
+
+            MqttLog.SubscribeRefused(_logger, filter, refused);
+            lock (_lock)
+            {
+                if (subscription is not null && !_subscriptions.Exists(s => s != subscription && s.TopicFilter == filter))
+                {
+                    _cloudSubscriptions.Remove(filter);
+                }
+            }
+
+            subscription?.MarkFailed(new MqttRequestException($"the broker refused the subscription: {refused}"));
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // The connection went away first: the subscription is made at the next connection.
+            lock (_lock)
+            {
+                if (subscription is not null)
+                {
+                    subscription.Pending = true;
+                }
+            }
+
+            MqttLog.SubscribeRefused(_logger, filter, "not connected (" + ex.Message + "); again at the next connection");
+            if (!_broker!.IsConnected)
+            {
+                OnBrokerConnection(false, false);
+            }
+        }
+    }
+
+    private void BrokerUnsubscribe(string filter)
+    {
+        if (_broker is null)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await _broker.UnsubscribeAsync(filter, _stop.Token).ConfigureAwait(false);
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                MqttLog.SubscribeRefused(_logger, filter, "UNSUBSCRIBE failed: " + ex.Message);
+            }
+        });
+    }
+
+    /// <summary>Drains the spool to the broker while connected: up to the in-flight limit, each leaving the spool when acknowledged.</summary>
+    private async Task DeliverToBrokerAsync()
+    {
+        var stop = _stop.Token;
+        var toSend = new List<SpoolEntry>();
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                Task wake;
+                lock (_lock)
+                {
+                    if (_disposed)
+                    {
+                        return;
+                    }
+
+                    if (_online)
+                    {
+                        while (_inFlight.Count < _maxInFlight && _queue.First is { } next)
+                        {
+                            _queue.RemoveFirst();
+                            next.Value.Sent = _time.GetTimestamp();
+                            _inFlight.AddLast(next.Value);
+                            toSend.Add(next.Value);
+                        }
+                    }
+
+                    _wake ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    wake = _wake.Task;
+                }
+
+                if (toSend.Count > 0)
+                {
+                    foreach (var entry in toSend)
+                    {
+                        _ = SendToBrokerAsync(entry);
+                    }
+
+                    toSend.Clear();
+                    continue;
+                }
+
+                await wake.WaitAsync(stop).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task SendToBrokerAsync(SpoolEntry entry)
+    {
+        BrokerPublishOutcome outcome;
+        string reason;
+        try
+        {
+            (outcome, reason) = await _broker!.PublishAsync(entry.Message, _stop.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            (outcome, reason) = (BrokerPublishOutcome.Retry, ex.Message);
+        }
+
+        var connected = _broker!.IsConnected;
+        var arrived = false;
+        lock (_lock)
+        {
+            var node = _inFlight.Find(entry);
+            if (node is null)
+            {
+                // The connection dropped first and put it back in the spool.
+                return;
+            }
+
+            _inFlight.Remove(node);
+            switch (outcome)
+            {
+                case BrokerPublishOutcome.Delivered:
+                    _spoolBytes -= entry.Size;
+                    _delivered++;
+                    arrived = true;
+                    break;
+                case BrokerPublishOutcome.Refused:
+                    _spoolBytes -= entry.Size;
+                    _dropped++;
+                    MqttLog.PublishRefused(_logger, entry.Message.Topic, reason);
+                    break;
+                default:
+                    // Not sent because the connection is gone: back to the head, not a retry of the message.
+                    if (!connected || _options.MaxPublishRetry == -1 || entry.Retried++ < _options.MaxPublishRetry)
+                    {
+                        _retried++;
+                        _queue.AddFirst(entry);
+                        MqttLog.PublishRetried(_logger, entry.Message.Topic, reason);
+                    }
+                    else
+                    {
+                        _spoolBytes -= entry.Size;
+                        _dropped++;
+                        IoTCoreLog.RetriesExhausted(_logger, entry.Message.Topic, _options.MaxPublishRetry);
+                    }
+
+                    break;
+            }
+
+            WakeLocked();
+        }
+
+        if (!connected)
+        {
+            OnBrokerConnection(false, false);
+        }
+
+        if (arrived)
+        {
+            Journal(entry);
+        }
+    }
+
+    /// <summary>A message reached the broker: journal it (the broker routes it, to this device too if subscribed).</summary>
+    private void Journal(SpoolEntry entry)
+    {
+        try
+        {
+            var journaled = _journal.Append(entry.Message, _time.GetUtcNow(), entry.Component);
+            IoTCoreLog.Delivered(_logger, entry.Message.Topic, journaled.Sequence);
+            MessageReceived?.Invoke(this, journaled);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ObjectDisposedException)
+        {
+            IoTCoreLog.JournalFailed(_logger, _journal.Path, ex);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            IoTCoreLog.MessageHandlerFailed(_logger, ex);
         }
     }
 

@@ -146,7 +146,8 @@ public sealed class IoTCoreSubscription : IDisposable
 
     /// <summary>
     /// Completes when the cloud has the subscription (or one that covers it): at once when online, at the reconnection
-    /// when offline (as the Nucleus's subscribe waits for its connection). Cancelled if unsubscribed before.
+    /// when offline (as the Nucleus's subscribe waits for its connection). Cancelled if unsubscribed before; failed with
+    /// <see cref="MqttRequestException"/> when a real broker refuses it.
     /// </summary>
     public Task Subscribed => _subscribed.Task;
 
@@ -157,6 +158,8 @@ public sealed class IoTCoreSubscription : IDisposable
     internal void MarkSubscribed() => _subscribed.TrySetResult();
 
     internal void MarkCancelled() => _subscribed.TrySetCanceled();
+
+    internal void MarkFailed(Exception error) => _subscribed.TrySetException(error);
 
     /// <summary>Unsubscribes.</summary>
     public void Dispose() => _owner.Unsubscribe(this);

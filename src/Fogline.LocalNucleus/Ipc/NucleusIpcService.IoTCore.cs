@@ -87,7 +87,18 @@ public sealed partial class NucleusIpcService
             });
 
             // Offline, the Nucleus answers once its connection is back and the cloud has the subscription.
-            await subscription.Subscribed.WaitAsync(context.CallEnded).ConfigureAwait(false);
+            try
+            {
+                await subscription.Subscribed.WaitAsync(context.CallEnded).ConfigureAwait(false);
+            }
+            catch (MqttRequestException ex)
+            {
+                subscription.Dispose();
+                forwarder.Complete();
+                IoTCoreLog.SubscribeFailed(Logger, component, topic, ex);
+                throw new ServiceException($"Subscribe to topic {topic} failed with error {MqttRequestException.JavaClassName}: {ex.Message}");
+            }
+
             return new SubscribeToIoTCoreResponse();
         });
 

@@ -290,32 +290,4 @@ public class AuthorizationServiceTests
             _context.Authorization.LoadPolicies(component);
         }
     }
-
-    private sealed class CapturingLoggerFactory : ILoggerFactory
-    {
-        private readonly ConcurrentQueue<int> _eventIds = new();
-
-        public IReadOnlyCollection<int> EventIds => [.. _eventIds];
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-        public void AddProvider(ILoggerProvider provider)
-        {
-        }
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(CapturingLoggerFactory provider) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
-                provider._eventIds.Enqueue(eventId.Id);
-        }
-    }
 }

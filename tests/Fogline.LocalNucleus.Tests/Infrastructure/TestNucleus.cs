@@ -19,10 +19,10 @@ public sealed class TestNucleus : IAsyncDisposable
 
     public string Root { get; }
 
-    public static async Task<TestNucleus> StartAsync(Func<string, NucleusOptions>? options = null)
+    public static async Task<TestNucleus> StartAsync(Func<string, NucleusOptions>? options = null, Microsoft.Extensions.Logging.ILoggerFactory? loggerFactory = null)
     {
         var root = Path.Combine(Path.GetTempPath(), "fogline-nucleus-" + Guid.NewGuid().ToString("N")[..8]);
-        var nucleus = await Nucleus.StartAsync(options?.Invoke(root) ?? new NucleusOptions { RootPath = root });
+        var nucleus = await Nucleus.StartAsync(options?.Invoke(root) ?? new NucleusOptions { RootPath = root }, loggerFactory);
         return new TestNucleus(nucleus, root);
     }
 

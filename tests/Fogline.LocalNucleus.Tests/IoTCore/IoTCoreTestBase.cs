@@ -28,13 +28,15 @@ public abstract class IoTCoreTestBase
         }
     }
 
-    protected async Task StartAsync(IoTCoreOptions? options = null, TimeProvider? time = null) =>
-        Nucleus = await TestNucleus.StartAsync(root => new NucleusOptions
-        {
-            RootPath = root,
-            IoTCore = options ?? new IoTCoreOptions(),
-            TimeProvider = time ?? TimeProvider.System,
-        });
+    protected async Task StartAsync(IoTCoreOptions? options = null, TimeProvider? time = null, CapturingLoggerFactory? logs = null) =>
+        Nucleus = await TestNucleus.StartAsync(
+            root => new NucleusOptions
+            {
+                RootPath = root,
+                IoTCore = options ?? new IoTCoreOptions(),
+                TimeProvider = time ?? TimeProvider.System,
+            },
+            logs);
 
     /// <summary>Connects a component allowed both IoT Core operations on <paramref name="resources"/>.</summary>
     protected Task<GreengrassIpcClient> ConnectAsync(string component, params string[] resources) =>

@@ -26,12 +26,22 @@ internal static class StartCommand
         var recipeDir = new Option<string?>("--recipeDir", "-r") { Description = "Deploy at start: the directory of the recipes." };
         var artifactDir = new Option<string?>("--artifactDir", "-a") { Description = "Deploy at start: the directory of the artifacts (NAME/VERSION/file)." };
         var merge = new Option<string[]>("--merge", "-m") { Description = "Deploy at start: a root component NAME=VERSION (repeatable)." };
+        var iotEndpoint = new Option<string?>("--iot-endpoint") { Description = "Connect to this MQTT broker (AWS IoT Core's data endpoint, or a test broker) with mutual TLS instead of the emulated IoT Core (iotDataEndpoint)." };
+        var mqttPort = new Option<int?>("--mqtt-port") { Description = "The broker's port (mqtt.port; default 8883)." };
+        var certificate = new Option<string?>("--cert") { Description = "The device certificate, PEM (system.certificateFilePath)." };
+        var privateKey = new Option<string?>("--private-key") { Description = "The device's private key, PEM (system.privateKeyPath)." };
+        var rootCa = new Option<string?>("--root-ca") { Description = "The CA the broker's certificate chains to, PEM (system.rootCaPath)." };
         var command = new Command("start", "Run the local Nucleus in the foreground until SIGINT/SIGTERM; with --merge, deploy components as it starts.");
         command.Options.Add(initConfig);
         command.Options.Add(thingName);
         command.Options.Add(recipeDir);
         command.Options.Add(artifactDir);
         command.Options.Add(merge);
+        command.Options.Add(iotEndpoint);
+        command.Options.Add(mqttPort);
+        command.Options.Add(certificate);
+        command.Options.Add(privateKey);
+        command.Options.Add(rootCa);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -56,6 +66,41 @@ internal static class StartCommand
             }
 
             var thing = parse.GetValue(thingName) ?? config?["system"]?["thingName"]?.GetValue<string>() ?? "LocalCoreDevice";
+
+            // The IoT Core connection: the init config's, with the flags taking precedence.
+            IoTCore.IoTCoreOptions iotCore;
+            try
+            {
+                config ??= [];
+                var system = config["system"] as JsonObject ?? (JsonObject)(config["system"] = new JsonObject());
+                var configured = config["services"] as JsonObject ?? (JsonObject)(config["services"] = new JsonObject());
+                var nucleusService = configured[IoTCore.Mqtt.NucleusMqttConfiguration.NucleusComponent] as JsonObject ?? (JsonObject)(configured[IoTCore.Mqtt.NucleusMqttConfiguration.NucleusComponent] = new JsonObject());
+                var nucleusConfig = nucleusService["configuration"] as JsonObject ?? (JsonObject)(nucleusService["configuration"] = new JsonObject());
+                void Set(JsonObject parent, string name, string? value)
+                {
+                    if (value is not null)
+                    {
+                        parent[name] = value;
+                    }
+                }
+
+                Set(nucleusConfig, "iotDataEndpoint", parse.GetValue(iotEndpoint));
+                Set(system, "certificateFilePath", parse.GetValue(certificate) is { } c ? Path.GetFullPath(c) : null);
+                Set(system, "privateKeyPath", parse.GetValue(privateKey) is { } k ? Path.GetFullPath(k) : null);
+                Set(system, "rootCaPath", parse.GetValue(rootCa) is { } r ? Path.GetFullPath(r) : null);
+                if (parse.GetValue(mqttPort) is { } port)
+                {
+                    var mqtt = nucleusConfig["mqtt"] as JsonObject ?? (JsonObject)(nucleusConfig["mqtt"] = new JsonObject());
+                    mqtt["port"] = port;
+                }
+
+                iotCore = IoTCore.Mqtt.NucleusMqttConfiguration.Read(config, parse.GetValue(initConfig)?.DirectoryName ?? Environment.CurrentDirectory, thing);
+            }
+            catch (FormatException ex)
+            {
+                return await FailAsync(error, ex.Message);
+            }
+
             // The live view owns the terminal: it shows the state instead of log lines.
             var live = ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected;
             // The local Nucleus's own log always goes to <root>/logs/greengrass.log, as the Nucleus's does.
@@ -73,7 +118,7 @@ internal static class StartCommand
             Nucleus started;
             try
             {
-                started = await Nucleus.StartAsync(new NucleusOptions { RootPath = root, ThingName = thing }, loggerFactory);
+                started = await Nucleus.StartAsync(new NucleusOptions { RootPath = root, ThingName = thing, IoTCore = iotCore }, loggerFactory);
             }
             catch (Lifecycle.NucleusAlreadyRunningException ex)
             {

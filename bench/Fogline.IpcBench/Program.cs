@@ -73,6 +73,11 @@ internal static class Program
             Fogline.EventStream.Transport.SocketCompletions.PreferInline();
         }
 
+        if (args.Length > 0 && args[0] == "iotcore")
+        {
+            return await IoTCoreBench.RunAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "publish")
         {
             return await PublishBench.RunAsync(args[1..], FindRepositoryRoot() ?? throw new InvalidOperationException("run from the repository (GreengrassComponents.sln not found)"));

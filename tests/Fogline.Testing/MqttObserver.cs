@@ -1,0 +1,72 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Security.Cryptography.X509Certificates;
+using MQTTnet;
+using MQTTnet.Formatter;
+using MQTTnet.Protocol;
+
+namespace Fogline.Testing;
+
+/// <summary>The tests' view of the cloud: an MQTT client with the broker's privileged certificate, subscribed to some topics.</summary>
+public sealed class MqttObserver : IAsyncDisposable
+{
+    private readonly IMqttClient _client;
+
+    private MqttObserver(IMqttClient client) => _client = client;
+
+    /// <summary>Every message received, in order.</summary>
+    public ConcurrentQueue<(string Topic, byte[] Payload)> Received { get; } = new();
+
+    /// <summary>Called for each message as it arrives (on the client's receive loop), with the time it arrived (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>).</summary>
+    public Action<string, ReadOnlySequence<byte>, long>? OnMessage { get; set; }
+
+    /// <summary>Connects with the broker's <see cref="MosquittoBroker.Observer"/> certificate and subscribes to <paramref name="filters"/> (QoS 1).</summary>
+    public static async Task<MqttObserver> ConnectAsync(MosquittoBroker broker, params string[] filters)
+    {
+        var (certificate, key) = await broker.Pki.IssueClientAsync(MosquittoBroker.Observer);
+        var roots = new X509Certificate2Collection();
+        roots.ImportFromPemFile(broker.Pki.CaCertificate);
+        var client = new MqttClientFactory().CreateMqttClient();
+        var observer = new MqttObserver(client);
+        client.ApplicationMessageReceivedAsync += e =>
+        {
+            var arrived = System.Diagnostics.Stopwatch.GetTimestamp();
+            if (observer.OnMessage is { } handler)
+            {
+                handler(e.ApplicationMessage.Topic, e.ApplicationMessage.Payload, arrived);
+            }
+            else
+            {
+                observer.Received.Enqueue((e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray()));
+            }
+            return Task.CompletedTask;
+        };
+        var options = new MqttClientOptionsBuilder()
+            .WithTcpServer("127.0.0.1", broker.Port)
+            .WithClientId(MosquittoBroker.Observer)
+            .WithProtocolVersion(MqttProtocolVersion.V500)
+            .WithTlsOptions(o => o.UseTls().WithTargetHost("localhost").WithClientCertificates([X509Certificate2.CreateFromPemFile(certificate, key)]).WithTrustChain(roots))
+            .Build();
+        await client.ConnectAsync(options);
+        foreach (var filter in filters)
+        {
+            await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce).Build());
+        }
+
+        return observer;
+    }
+
+    /// <summary>Publishes a text payload with QoS 1.</summary>
+    public Task PublishAsync(string topic, string payload) =>
+        _client.PublishAsync(new MqttApplicationMessageBuilder().WithTopic(topic).WithPayload(payload).WithQualityOfServiceLevel(MqttQualityOfServiceLevel.AtLeastOnce).Build());
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_client.IsConnected)
+        {
+            await _client.DisconnectAsync();
+        }
+
+        _client.Dispose();
+    }
+}

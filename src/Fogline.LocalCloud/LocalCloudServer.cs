@@ -33,6 +33,7 @@ public sealed class LocalCloudServer : IAsyncDisposable
     private readonly S3Service _s3;
     private readonly RestJsonEndpoint _greengrass;
     private readonly ComponentsService _components;
+    private readonly RestJsonEndpoint _iot;
     private readonly ConcurrentQueue<CapturedRequest> _captured = new();
     private readonly int _captureLimit;
     private readonly Func<string, string, AwsServiceException?>? _fault;
@@ -50,11 +51,17 @@ public sealed class LocalCloudServer : IAsyncDisposable
         _greengrass = new RestJsonEndpoint(GreengrassV2Operations.All);
         _components = new ComponentsService(new ComponentStore(options.DataDirectory), s3Store, keys.Service, () => Endpoint, options.Time, options.ComponentProcessingDelay);
         _components.Register(_greengrass);
+        _iot = new RestJsonEndpoint(Fogline.Aws.Iot.IotOperations.All);
+        Registry = new Iot.IotRegistryService(options.DataDirectory, options.Time);
+        Registry.Register(_iot);
         app.Run(HandleAsync);
     }
 
     /// <summary>The cloud's URL (<c>http://127.0.0.1:PORT</c>), for <c>--endpoint-url</c>.</summary>
     public Uri Endpoint => _endpoint ?? throw new InvalidOperationException("The cloud is not started.");
+
+    /// <summary>AWS IoT's registry (things, thing groups), per account and region.</summary>
+    internal Iot.IotRegistryService Registry { get; }
 
     /// <summary>The key pairs kept in the data directory: the developer's (<see cref="CloudKeys.Default"/>) and the cloud's own.</summary>
     public CloudKeys Keys { get; }
@@ -135,6 +142,9 @@ public sealed class LocalCloudServer : IAsyncDisposable
                     break;
                 case CloudService.GreengrassV2:
                     await _greengrass.DispatchAsync(request, body).ConfigureAwait(false);
+                    break;
+                case CloudService.Iot:
+                    await _iot.DispatchAsync(request, body).ConfigureAwait(false);
                     break;
                 default:
                     throw new AwsServiceException("NotImplementedException", 501, $"The local Greengrass cloud does not serve {service} yet.");

@@ -415,38 +415,8 @@ internal sealed class ComponentsService
         Errors = record.Errors,
     };
 
-    /// <summary>One page of <paramref name="items"/>; the token is the offset of the next page, opaque to the caller.</summary>
-    private static (IReadOnlyList<T> Page, string? Next) Page<T>(IReadOnlyList<T> items, int? maxResults, string? nextToken)
-    {
-        var size = maxResults ?? DefaultPageSize;
-        if (size is < 1 or > 100)
-        {
-            throw Invalid("maxResults", $"maxResults must be between 1 and 100, not {size}.");
-        }
-
-        var start = 0;
-        if (!string.IsNullOrEmpty(nextToken))
-        {
-            try
-            {
-                var text = Encoding.UTF8.GetString(Convert.FromBase64String(nextToken));
-                start = text.StartsWith("offset:", StringComparison.Ordinal) ? int.Parse(text[7..], System.Globalization.CultureInfo.InvariantCulture) : -1;
-            }
-            catch (FormatException)
-            {
-                start = -1;
-            }
-
-            if (start < 0 || start > items.Count)
-            {
-                throw Invalid("nextToken", "The nextToken is not one this service gave.");
-            }
-        }
-
-        var page = items.Skip(start).Take(size).ToList();
-        var end = start + page.Count;
-        return (page, end < items.Count ? Convert.ToBase64String(Encoding.UTF8.GetBytes("offset:" + end.ToString(System.Globalization.CultureInfo.InvariantCulture))) : null);
-    }
+    private static (IReadOnlyList<T> Page, string? Next) Page<T>(IReadOnlyList<T> items, int? maxResults, string? nextToken) =>
+        Paging.Page(items, maxResults, nextToken, DefaultPageSize, 100, (member, message) => Invalid(member, message));
 
     private static string RequestHash(byte[] recipe, Dictionary<string, string>? tags)
     {

@@ -54,6 +54,9 @@ public sealed class LocalCloudServer : IAsyncDisposable
         _iot = new RestJsonEndpoint(Fogline.Aws.Iot.IotOperations.All);
         Registry = new Iot.IotRegistryService(options.DataDirectory, options.Time);
         Registry.Register(_iot);
+        Jobs = new Iot.IotJobsService(options.DataDirectory, options.Time, Registry);
+        Jobs.Register(_iot);
+        new DeploymentsService(options.DataDirectory, options.Time, Registry, Jobs).Register(_greengrass);
         app.Run(HandleAsync);
     }
 
@@ -62,6 +65,9 @@ public sealed class LocalCloudServer : IAsyncDisposable
 
     /// <summary>AWS IoT's registry (things, thing groups), per account and region.</summary>
     internal Iot.IotRegistryService Registry { get; }
+
+    /// <summary>AWS IoT Jobs (one job per Greengrass deployment), per account and region.</summary>
+    internal Iot.IotJobsService Jobs { get; }
 
     /// <summary>The key pairs kept in the data directory: the developer's (<see cref="CloudKeys.Default"/>) and the cloud's own.</summary>
     public CloudKeys Keys { get; }

@@ -29,6 +29,9 @@ internal sealed partial class IotRegistryService
         _time = time;
     }
 
+    /// <summary>Raised after a thing joined a group: (account, region, thing, the group and every group above it).</summary>
+    public event Action<string, string, string, IReadOnlyList<string>>? ThingAddedToGroup;
+
     public void Register(RestJsonEndpoint endpoint)
     {
         endpoint.Handle(IotOperations.CreateThing, (input, request) => Task.FromResult(CreateThing(input, request)));
@@ -264,9 +267,11 @@ internal sealed partial class IotRegistryService
     private AddThingToThingGroupResponse AddThingToThingGroup(AddThingToThingGroupRequest input, CloudRequest request)
     {
         var registry = Registry(request);
+        List<string>? added = null;
+        ThingRecord thing;
         lock (registry.Sync)
         {
-            var (thing, group) = Membership(registry, input.ThingName, input.ThingArn, input.ThingGroupName, input.ThingGroupArn);
+            (thing, var group) = Membership(registry, input.ThingName, input.ThingArn, input.ThingGroupName, input.ThingGroupArn);
             if (!thing.Groups.Contains(group.Name))
             {
                 if (thing.Groups.Count >= MaxGroupsPerThing)
@@ -276,10 +281,16 @@ internal sealed partial class IotRegistryService
 
                 thing.Groups.Add(group.Name);
                 registry.Save();
+                added = [group.Name, .. registry.Ancestors(group.Name)];
             }
-
-            return new AddThingToThingGroupResponse();
         }
+
+        if (added is not null)
+        {
+            ThingAddedToGroup?.Invoke(request.Caller.AccountId, request.Region, thing.Name, added);
+        }
+
+        return new AddThingToThingGroupResponse();
     }
 
     private RemoveThingFromThingGroupResponse RemoveThingFromThingGroup(RemoveThingFromThingGroupRequest input, CloudRequest request)

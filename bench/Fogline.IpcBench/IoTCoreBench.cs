@@ -6,7 +6,7 @@ using System.Text.Json.Nodes;
 using Fogline.Greengrass.Ipc;
 using Fogline.LocalNucleus;
 using Fogline.LocalNucleus.IoTCore;
-using Fogline.LocalNucleus.IoTCore.Mqtt;
+using Fogline.Mqtt;
 using Fogline.Testing;
 
 namespace Fogline.IpcBench;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Fogline.LocalNucleus.IoTCore.Mqtt;
+using Fogline.Mqtt;
 using Microsoft.Extensions.Logging;
 
 namespace Fogline.LocalNucleus.IoTCore;
@@ -105,7 +106,7 @@ public sealed class IoTCoreEmulator : IAsyncDisposable
         {
             _online = false;
             _manualOffline = false;
-            _broker = new MqttBrokerConnection(broker, _options.MqttVersion, OnBrokerConnection, OnBrokerMessage, _logger, _time);
+            _broker = new MqttBrokerConnection(broker with { MqttVersion = _options.MqttVersion }, OnBrokerConnection, m => OnBrokerMessage(CloudMessageMqtt.FromMqtt(m)), _logger, _time);
             _delivery = Task.Run(DeliverToBrokerAsync);
             _broker.Start();
         }
@@ -1024,7 +1025,7 @@ public sealed class IoTCoreEmulator : IAsyncDisposable
     {
         try
         {
-            var refused = await _broker!.SubscribeAsync(filter, qos, _stop.Token).ConfigureAwait(false);
+            var refused = await _broker!.SubscribeAsync(filter, CloudMessageMqtt.ToMqtt(qos), _stop.Token).ConfigureAwait(false);
             if (refused is null)
             {
                 subscription?.MarkSubscribed();
@@ -1142,7 +1143,7 @@ public sealed class IoTCoreEmulator : IAsyncDisposable
         string reason;
         try
         {
-            (outcome, reason) = await _broker!.PublishAsync(entry.Message, _stop.Token).ConfigureAwait(false);
+            (outcome, reason) = await _broker!.PublishAsync(CloudMessageMqtt.ToMqtt(entry.Message, _broker.IsMqtt5), _stop.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {

@@ -76,7 +76,7 @@ public sealed class IoTCoreOptions
     /// A real MQTT broker to connect to (AWS IoT Core, or a test broker) with mutual TLS, instead of the in-process
     /// emulated IoT Core. Default none: emulated.
     /// </summary>
-    public Mqtt.MqttBrokerOptions? Broker { get; init; }
+    public Fogline.Mqtt.MqttBrokerOptions? Broker { get; init; }
 
     /// <summary>The latency added to every message on its way to the cloud, initially. Default none.</summary>
     public TimeSpan Latency { get; init; } = TimeSpan.Zero;

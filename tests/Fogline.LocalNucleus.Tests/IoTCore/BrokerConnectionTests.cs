@@ -4,7 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Fogline.Greengrass.Ipc;
 using Fogline.LocalNucleus.IoTCore;
-using Fogline.LocalNucleus.IoTCore.Mqtt;
+using Fogline.Mqtt;
 using Fogline.LocalNucleus.Tests.Infrastructure;
 using MQTTnet;
 using MQTTnet.Formatter;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Fogline.Mqtt;
 
 namespace Fogline.LocalNucleus.IoTCore.Mqtt;
 
@@ -38,15 +39,16 @@ public static class NucleusMqttConfiguration
         }
 
         var broker = ReadBroker(system, nucleus, mqtt, configDirectory, thingName);
+        var version = Text(mqtt, "version", "mqtt") ?? defaults.MqttVersion;
         return new IoTCoreOptions
         {
-            Broker = broker,
+            Broker = broker is null ? null : broker with { MqttVersion = version },
             SpoolMaxBytes = Number(spooler, "maxSizeInBytes", "mqtt.spooler") ?? defaults.SpoolMaxBytes,
             KeepQos0WhenOffline = Flag(spooler, "keepQos0WhenOffline", "mqtt.spooler") ?? defaults.KeepQos0WhenOffline,
             MaxMessageSizeInBytes = (int?)Number(mqtt, "maxMessageSizeInBytes", "mqtt") ?? defaults.MaxMessageSizeInBytes,
             MaxInFlightPublishes = (int?)Number(mqtt, "maxInFlightPublishes", "mqtt") ?? defaults.MaxInFlightPublishes,
             MaxPublishRetry = (int?)Number(mqtt, "maxPublishRetry", "mqtt") ?? defaults.MaxPublishRetry,
-            MqttVersion = Text(mqtt, "version", "mqtt") ?? defaults.MqttVersion,
+            MqttVersion = version,
         };
     }
 

@@ -1,14 +1,13 @@
-using System.Buffers;
 using System.Security.Cryptography.X509Certificates;
 using Microsoft.Extensions.Logging;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
 
-namespace Fogline.LocalNucleus.IoTCore.Mqtt;
+namespace Fogline.Mqtt;
 
 /// <summary>What the broker answered to a QoS 1 publish (a QoS 0 publish is <see cref="Delivered"/> once written).</summary>
-internal enum BrokerPublishOutcome
+public enum BrokerPublishOutcome
 {
     /// <summary>The broker has it (PUBACK success, or "no matching subscribers", which is success too).</summary>
     Delivered,
@@ -25,10 +24,11 @@ internal enum BrokerPublishOutcome
 /// connection to AWS IoT Core: the thing name as client id; MQTT 5 with a clean start the first time and the session
 /// resumed after (one-week expiry), or MQTT 3.1.1 with a persistent session; reconnection with exponential backoff and
 /// full jitter (1-120 s, reset after 30 s connected). A refused connection (a certificate the broker rejects, the
-/// broker away) is one log line per attempt with the next attempt's time; nothing throws out of the loop. The spool,
-/// the subscriptions and their restoration belong to <see cref="IoTCoreEmulator"/>, which this connection serves.
+/// broker away) is one log line per attempt with the next attempt's time; nothing throws out of the loop. What to
+/// send again and which subscriptions to make again after a reconnection is the owner's (the local Nucleus's spool,
+/// the local cloud's device gateway): it is told of every connection and loss, with the session's presence.
 /// </summary>
-internal sealed class MqttBrokerConnection : IAsyncDisposable
+public sealed class MqttBrokerConnection : IAsyncDisposable
 {
     private readonly MqttBrokerOptions _options;
     private readonly bool _mqtt5;
@@ -37,20 +37,20 @@ internal sealed class MqttBrokerConnection : IAsyncDisposable
     private readonly IMqttClient _client;
     private readonly CancellationTokenSource _stop = new();
     private readonly Action<bool, bool> _connectionChanged;
-    private readonly Action<CloudMessage> _received;
+    private readonly Action<MqttApplicationMessage> _received;
     private Task? _loop;
     private TaskCompletionSource<MqttClientDisconnectedEventArgs>? _disconnected;
 
-    /// <param name="options">Where and with which identity.</param>
-    /// <param name="mqttVersion"><c>mqtt5</c> or <c>mqtt3</c>.</param>
+    /// <param name="options">Where, with which identity and protocol version.</param>
     /// <param name="connectionChanged">Called with (connected, session present) after each connection and loss.</param>
     /// <param name="received">Called for each message the broker sends, on the connection's receive loop.</param>
     /// <param name="logger">The IoT Core log.</param>
     /// <param name="time">The clock (backoff).</param>
-    public MqttBrokerConnection(MqttBrokerOptions options, string mqttVersion, Action<bool, bool> connectionChanged, Action<CloudMessage> received, ILogger logger, TimeProvider time)
+    public MqttBrokerConnection(MqttBrokerOptions options, Action<bool, bool> connectionChanged, Action<MqttApplicationMessage> received, ILogger logger, TimeProvider time)
     {
+        ArgumentNullException.ThrowIfNull(options);
         _options = options;
-        _mqtt5 = !string.Equals(mqttVersion, "mqtt3", StringComparison.OrdinalIgnoreCase);
+        _mqtt5 = !string.Equals(options.MqttVersion, "mqtt3", StringComparison.OrdinalIgnoreCase);
         _connectionChanged = connectionChanged;
         _received = received;
         _logger = logger;
@@ -71,6 +71,9 @@ internal sealed class MqttBrokerConnection : IAsyncDisposable
     /// <summary>Where the broker is, for people.</summary>
     public string Description => $"{_options.Endpoint}:{_options.Port}";
 
+    /// <summary>Whether MQTT 5 is spoken (else 3.1.1).</summary>
+    public bool IsMqtt5 => _mqtt5;
+
     /// <summary>Whether the connection is up now.</summary>
     public bool IsConnected => _client.IsConnected;
 
@@ -78,47 +81,9 @@ internal sealed class MqttBrokerConnection : IAsyncDisposable
     public void Start() => _loop ??= Task.Run(() => RunAsync(_stop.Token));
 
     /// <summary>Publishes a message; throws when the connection is not up or drops before the broker answered.</summary>
-    public async Task<(BrokerPublishOutcome Outcome, string Reason)> PublishAsync(CloudMessage message, CancellationToken cancellationToken)
+    public async Task<(BrokerPublishOutcome Outcome, string Reason)> PublishAsync(MqttApplicationMessage message, CancellationToken cancellationToken)
     {
-        var builder = new MqttApplicationMessageBuilder()
-            .WithTopic(message.Topic)
-            .WithPayloadSegment(message.Payload)
-            .WithQualityOfServiceLevel(message.Qos == MqttQos.AtLeastOnce ? MqttQualityOfServiceLevel.AtLeastOnce : MqttQualityOfServiceLevel.AtMostOnce)
-            .WithRetainFlag(message.Retain);
-        if (_mqtt5)
-        {
-            if (message.ContentType is { } contentType)
-            {
-                builder.WithContentType(contentType);
-            }
-
-            if (message.ResponseTopic is { } responseTopic)
-            {
-                builder.WithResponseTopic(responseTopic);
-            }
-
-            if (message.CorrelationData is { } correlation)
-            {
-                builder.WithCorrelationData(correlation.ToArray());
-            }
-
-            if (message.MessageExpiryIntervalSeconds is { } expiry)
-            {
-                builder.WithMessageExpiryInterval((uint)Math.Clamp(expiry, 0, uint.MaxValue));
-            }
-
-            if (message.PayloadFormat is { } format)
-            {
-                builder.WithPayloadFormatIndicator(format == MqttPayloadFormat.Utf8 ? MqttPayloadFormatIndicator.CharacterData : MqttPayloadFormatIndicator.Unspecified);
-            }
-
-            foreach (var property in message.UserProperties ?? [])
-            {
-                builder.WithUserProperty(property.Key, System.Text.Encoding.UTF8.GetBytes(property.Value).AsMemory());
-            }
-        }
-
-        var result = await _client.PublishAsync(builder.Build(), cancellationToken).ConfigureAwait(false);
+        var result = await _client.PublishAsync(message, cancellationToken).ConfigureAwait(false);
         return result.ReasonCode switch
         {
             MqttClientPublishReasonCode.Success or MqttClientPublishReasonCode.NoMatchingSubscribers => (BrokerPublishOutcome.Delivered, string.Empty),
@@ -129,11 +94,9 @@ internal sealed class MqttBrokerConnection : IAsyncDisposable
     }
 
     /// <summary>Subscribes; returns null when the broker granted it, else its refusal.</summary>
-    public async Task<string?> SubscribeAsync(string filter, MqttQos qos, CancellationToken cancellationToken)
+    public async Task<string?> SubscribeAsync(string filter, MqttQualityOfServiceLevel qos, CancellationToken cancellationToken)
     {
-        var options = new MqttClientSubscribeOptionsBuilder()
-            .WithTopicFilter(filter, qos == MqttQos.AtLeastOnce ? MqttQualityOfServiceLevel.AtLeastOnce : MqttQualityOfServiceLevel.AtMostOnce)
-            .Build();
+        var options = new MqttClientSubscribeOptionsBuilder().WithTopicFilter(filter, qos).Build();
         var result = await _client.SubscribeAsync(options, cancellationToken).ConfigureAwait(false);
         var item = result.Items.FirstOrDefault();
         return item is null ? "no SUBACK entry"
@@ -185,20 +148,7 @@ internal sealed class MqttBrokerConnection : IAsyncDisposable
 
     private Task OnMessageAsync(MqttApplicationMessageReceivedEventArgs e)
     {
-        var message = e.ApplicationMessage;
-        var properties = message.UserProperties is { Count: > 0 } user ? user.Select(p => new MqttUserProperty(p.Name, System.Text.Encoding.UTF8.GetString(p.ValueBuffer.Span))).ToList() : null;
-        _received(new CloudMessage
-        {
-            Topic = message.Topic,
-            Payload = message.Payload.ToArray(),
-            Qos = message.QualityOfServiceLevel == MqttQualityOfServiceLevel.AtMostOnce ? MqttQos.AtMostOnce : MqttQos.AtLeastOnce,
-            Retain = message.Retain,
-            ContentType = message.ContentType,
-            ResponseTopic = message.ResponseTopic,
-            CorrelationData = message.CorrelationData,
-            MessageExpiryIntervalSeconds = message.MessageExpiryInterval == 0 ? null : message.MessageExpiryInterval,
-            UserProperties = properties,
-        });
+        _received(e.ApplicationMessage);
         return Task.CompletedTask;
     }
 
@@ -309,7 +259,7 @@ internal sealed class MqttBrokerConnection : IAsyncDisposable
 }
 
 /// <summary>The broker connection's log lines.</summary>
-internal static partial class MqttLog
+public static partial class MqttLog
 {
     [LoggerMessage(Level = LogLevel.Information, Message = "MQTT connection to {Broker} up as {ClientId} ({Protocol}, session present: {SessionPresent})")]
     public static partial void Connected(ILogger logger, string broker, string clientId, string protocol, bool sessionPresent);

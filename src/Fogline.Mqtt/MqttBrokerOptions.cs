@@ -1,9 +1,9 @@
-namespace Fogline.LocalNucleus.IoTCore.Mqtt;
+namespace Fogline.Mqtt;
 
 /// <summary>
-/// Where and how the local Nucleus connects to a real MQTT broker (AWS IoT Core, or a test broker such as Mosquitto)
-/// instead of the in-process emulated IoT Core. The names and defaults are the Nucleus's: <c>system.*</c> for the
-/// device identity and the Nucleus component's <c>iotDataEndpoint</c> and <c>mqtt</c> settings.
+/// Where and how to connect to an MQTT broker (AWS IoT Core, or a test broker such as Mosquitto) with mutual TLS. The
+/// names and defaults are the Greengrass Nucleus's: <c>system.*</c> for the device identity and the Nucleus
+/// component's <c>iotDataEndpoint</c> and <c>mqtt</c> settings.
 /// </summary>
 public sealed record MqttBrokerOptions
 {
@@ -13,7 +13,7 @@ public sealed record MqttBrokerOptions
     /// <summary>The port (<c>mqtt.port</c>). Default 8883.</summary>
     public int Port { get; init; } = 8883;
 
-    /// <summary>The client id: the thing name (<c>system.thingName</c>), as the Nucleus connects.</summary>
+    /// <summary>The client id: for a device its thing name (<c>system.thingName</c>), as the Nucleus connects.</summary>
     public required string ClientId { get; init; }
 
     /// <summary>The device certificate, PEM (<c>system.certificateFilePath</c>).</summary>
@@ -39,6 +39,9 @@ public sealed record MqttBrokerOptions
 
     /// <summary>After this long connected, the backoff starts again from <see cref="MinimumBackoff"/>. Default 30 s.</summary>
     public TimeSpan BackoffResetAfter { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary><c>mqtt5</c> (the Nucleus's default since 2.10) or <c>mqtt3</c>.</summary>
+    public string MqttVersion { get; init; } = "mqtt5";
 
     /// <summary>The MQTT 5 session expiry the Nucleus asks for after its first connection: one week.</summary>
     public static readonly TimeSpan SessionExpiry = TimeSpan.FromDays(7);

@@ -24,6 +24,15 @@ public sealed record LocalCloudOptions
     public int CapturedRequests { get; init; } = 1000;
 
     /// <summary>
+    /// The MQTT broker the devices use, which the cloud joins as a privileged client to serve IoT Jobs' MQTT API
+    /// (its client id and certificate must be allowed every <c>$aws/things/+/jobs/#</c> topic). Default none.
+    /// </summary>
+    public Fogline.Mqtt.MqttBrokerOptions? Broker { get; init; }
+
+    /// <summary>Where the cloud logs (the device gateway's connection). Default none.</summary>
+    public Microsoft.Extensions.Logging.ILogger? Logger { get; init; }
+
+    /// <summary>
     /// Failure injection, for tests of what clients do when the service fails: called for every authenticated request
     /// with its method and raw target (path and query); an exception returned is answered instead of serving it (as
     /// the service's error response, after the request body was read: a failure in the middle of an upload).

@@ -57,6 +57,10 @@ public sealed class LocalCloudServer : IAsyncDisposable
         Jobs = new Iot.IotJobsService(options.DataDirectory, options.Time, Registry);
         Jobs.Register(_iot);
         new DeploymentsService(options.DataDirectory, options.Time, Registry, Jobs).Register(_greengrass);
+        if (options.Broker is { } broker)
+        {
+            Gateway = new Iot.DeviceGateway(broker, Registry, Jobs, options.Time, options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+        }
         app.Run(HandleAsync);
     }
 
@@ -68,6 +72,9 @@ public sealed class LocalCloudServer : IAsyncDisposable
 
     /// <summary>AWS IoT Jobs (one job per Greengrass deployment), per account and region.</summary>
     internal Iot.IotJobsService Jobs { get; }
+
+    /// <summary>The cloud's side of the devices' MQTT broker (IoT Jobs), when a broker is configured.</summary>
+    internal Iot.DeviceGateway? Gateway { get; }
 
     /// <summary>The key pairs kept in the data directory: the developer's (<see cref="CloudKeys.Default"/>) and the cloud's own.</summary>
     public CloudKeys Keys { get; }
@@ -95,6 +102,7 @@ public sealed class LocalCloudServer : IAsyncDisposable
         var address = app.Services.GetService(typeof(IServer)) is IServer s ? s.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() : null;
         server._endpoint = new Uri((address ?? throw new InvalidOperationException("Kestrel reported no address.")).Replace("[::1]", "127.0.0.1", StringComparison.Ordinal));
         server._components.ProcessDue();
+        server.Gateway?.Start();
         return server;
     }
 
@@ -104,6 +112,11 @@ public sealed class LocalCloudServer : IAsyncDisposable
     /// <inheritdoc/>
     public async ValueTask DisposeAsync()
     {
+        if (Gateway is not null)
+        {
+            await Gateway.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
     }

@@ -104,8 +104,11 @@ public sealed class MosquittoBroker : IAsyncDisposable
     /// <summary>Where Mosquitto is.</summary>
     public const string Executable = "/usr/sbin/mosquitto";
 
-    /// <summary>The common name of the privileged client certificate.</summary>
+    /// <summary>The common name of the privileged client certificate (the tests' view of the cloud).</summary>
     public const string Observer = "observer";
+
+    /// <summary>The common name of the local cloud's certificate (its device gateway; every topic too).</summary>
+    public const string Cloud = "fogline-cloud";
 
     private Process? _process;
 
@@ -148,6 +151,10 @@ public sealed class MosquittoBroker : IAsyncDisposable
             pattern readwrite $aws/things/%u/#
 
             user {Observer}
+            topic readwrite #
+            topic readwrite $aws/#
+
+            user {Cloud}
             topic readwrite #
             topic readwrite $aws/#
 
@@ -215,6 +222,23 @@ public sealed class MosquittoBroker : IAsyncDisposable
                 await Task.Delay(50).ConfigureAwait(false);
             }
         }
+    }
+
+    /// <summary>The options a client with a certificate for <paramref name="commonName"/> (issued now) connects with.</summary>
+    public async Task<Fogline.Mqtt.MqttBrokerOptions> ClientOptionsAsync(string commonName)
+    {
+        var (certificate, key) = await Pki.IssueClientAsync(commonName).ConfigureAwait(false);
+        return new Fogline.Mqtt.MqttBrokerOptions
+        {
+            Endpoint = "127.0.0.1",
+            Port = Port,
+            ClientId = commonName,
+            CertificateFile = certificate,
+            PrivateKeyFile = key,
+            RootCaFile = Pki.CaCertificate,
+            MinimumBackoff = TimeSpan.FromMilliseconds(200),
+            MaximumBackoff = TimeSpan.FromSeconds(2),
+        };
     }
 
     /// <summary>Stops the broker (killed, as a crash or a lost host would): every connection drops.</summary>

@@ -21,9 +21,12 @@ public sealed class MqttObserver : IAsyncDisposable
     public Action<string, ReadOnlySequence<byte>, long>? OnMessage { get; set; }
 
     /// <summary>Connects with the broker's <see cref="MosquittoBroker.Observer"/> certificate and subscribes to <paramref name="filters"/> (QoS 1).</summary>
-    public static async Task<MqttObserver> ConnectAsync(MosquittoBroker broker, params string[] filters)
+    public static Task<MqttObserver> ConnectAsync(MosquittoBroker broker, params string[] filters) => ConnectAsAsync(broker, MosquittoBroker.Observer, filters);
+
+    /// <summary>Connects as the client <paramref name="commonName"/> (a certificate issued for it, the broker's ACL for it) and subscribes to <paramref name="filters"/> (QoS 1).</summary>
+    public static async Task<MqttObserver> ConnectAsAsync(MosquittoBroker broker, string commonName, params string[] filters)
     {
-        var (certificate, key) = await broker.Pki.IssueClientAsync(MosquittoBroker.Observer);
+        var (certificate, key) = await broker.Pki.IssueClientAsync(commonName);
         var roots = new X509Certificate2Collection();
         roots.ImportFromPemFile(broker.Pki.CaCertificate);
         var client = new MqttClientFactory().CreateMqttClient();
@@ -43,7 +46,7 @@ public sealed class MqttObserver : IAsyncDisposable
         };
         var options = new MqttClientOptionsBuilder()
             .WithTcpServer("127.0.0.1", broker.Port)
-            .WithClientId(MosquittoBroker.Observer)
+            .WithClientId(commonName)
             .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithTlsOptions(o => o.UseTls().WithTargetHost("localhost").WithClientCertificates([X509Certificate2.CreateFromPemFile(certificate, key)]).WithTrustChain(roots))
             .Build();

@@ -29,6 +29,9 @@ internal sealed class IotJobsService
         registry.ThingAddedToGroup += OnThingAddedToGroup;
     }
 
+    /// <summary>Raised after a thing's executions changed (queued, canceled, updated): (account, region, thing).</summary>
+    public event Action<string, string, string>? ExecutionsChanged;
+
     public void Register(RestJsonEndpoint endpoint)
     {
         endpoint.Handle(IotOperations.DescribeJob, (input, request) => Task.FromResult(DescribeJob(input, request)));
@@ -65,6 +68,7 @@ internal sealed class IotJobsService
             store.Save();
         }
 
+        Changed(account, region, things);
         return job;
     }
 
@@ -72,14 +76,109 @@ internal sealed class IotJobsService
     public void Cancel(string account, string region, string jobId, string? reasonCode, string? comment, bool force)
     {
         var store = StoreOf(account, region);
+        List<string> things = [];
         lock (store.Sync)
         {
             if (store.Jobs.TryGetValue(jobId, out var job) && job.Status == "IN_PROGRESS")
             {
                 JobStore.Cancel(job, reasonCode, comment, force, _time.GetUtcNow());
                 store.Save();
+                things = [.. job.Executions.Keys];
             }
         }
+
+        Changed(account, region, things);
+    }
+
+    private void Changed(string account, string region, IEnumerable<string> things)
+    {
+        foreach (var thing in things)
+        {
+            ExecutionsChanged?.Invoke(account, region, thing);
+        }
+    }
+
+    /// <summary>A thing's pending executions (IN_PROGRESS and QUEUED), oldest first, with their jobs.</summary>
+    public List<(JobRecord Job, JobExecutionRecord Execution)> Pending(string account, string region, string thing)
+    {
+        var store = StoreOf(account, region);
+        lock (store.Sync)
+        {
+            return [.. store.Jobs.Values
+                .SelectMany(j => j.Executions.TryGetValue(thing, out var e) && e.Status is "QUEUED" or "IN_PROGRESS" ? [(j, e)] : Array.Empty<(JobRecord, JobExecutionRecord)>())
+                .OrderBy(p => p.Item2.Status == "IN_PROGRESS" ? 0 : 1)
+                .ThenBy(p => p.Item2.QueuedAt)];
+        }
+    }
+
+    /// <summary>One execution of a thing (<c>$next</c>: the next pending), or null.</summary>
+    public (JobRecord Job, JobExecutionRecord Execution)? Execution(string account, string region, string thing, string jobId)
+    {
+        if (jobId == "$next")
+        {
+            return Pending(account, region, thing) is [var next, ..] ? next : null;
+        }
+
+        var store = StoreOf(account, region);
+        lock (store.Sync)
+        {
+            return store.Jobs.TryGetValue(jobId, out var job) && job.Executions.TryGetValue(thing, out var execution) ? (job, execution) : null;
+        }
+    }
+
+    /// <summary>
+    /// A device's UpdateJobExecution: the new status and details if the transition is allowed and the version is the
+    /// expected one; else the reason (IoT Jobs' rejection codes).
+    /// </summary>
+    public (JobRecord Job, JobExecutionRecord Execution)? Update(string account, string region, string thing, string jobId, string status, Dictionary<string, string>? details, long? expectedVersion, out string? rejection, out string? rejectionCode)
+    {
+        rejection = null;
+        rejectionCode = null;
+        var store = StoreOf(account, region);
+        (JobRecord, JobExecutionRecord)? result = null;
+        lock (store.Sync)
+        {
+            if (!store.Jobs.TryGetValue(jobId, out var job) || !job.Executions.TryGetValue(thing, out var execution))
+            {
+                (rejectionCode, rejection) = ("ResourceNotFound", $"Job execution for job {jobId} and thing {thing} cannot be found.");
+                return null;
+            }
+
+            if (expectedVersion is { } expected && expected != execution.VersionNumber)
+            {
+                (rejectionCode, rejection) = ("VersionMismatch", $"The expected version {expected} does not match the execution's version {execution.VersionNumber}.");
+                return null;
+            }
+
+            var allowed = execution.Status switch
+            {
+                "QUEUED" => status is "IN_PROGRESS" or "SUCCEEDED" or "FAILED" or "REJECTED",
+                "IN_PROGRESS" => status is "IN_PROGRESS" or "SUCCEEDED" or "FAILED" or "REJECTED",
+                _ => false,
+            };
+            if (!allowed)
+            {
+                (rejectionCode, rejection) = ("InvalidStateTransition", $"The job execution is {execution.Status}; it cannot become {status}.");
+                return null;
+            }
+
+            var now = _time.GetUtcNow();
+            execution.StartedAt ??= now;
+            execution.Status = status;
+            if (details is not null)
+            {
+                execution.StatusDetails = new Dictionary<string, string>(details, StringComparer.Ordinal);
+            }
+
+            execution.VersionNumber++;
+            execution.LastUpdatedAt = now;
+            job.LastUpdatedAt = now;
+            store.Save();
+            result = (job, execution);
+        }
+
+        Changed(account, region, [thing]);
+        return result;
     }
 
     private List<string> TargetedThings(string account, string region, string targetArn)
@@ -110,11 +209,15 @@ internal sealed class IotJobsService
                 queued |= JobStore.Queue(job, thing, _time.GetUtcNow());
             }
 
-            if (queued)
+            if (!queued)
             {
-                store.Save();
+                return;
             }
+
+            store.Save();
         }
+
+        Changed(account, region, [thing]);
     }
 
     private JobStore Store(CloudRequest request) => StoreOf(request.Caller.AccountId, request.Region);

@@ -51,6 +51,28 @@ internal sealed partial class IotRegistryService
     /// <summary>The registry of an account in a region (for the Greengrass deployment APIs).</summary>
     public ThingRegistry RegistryOf(string account, string region) => _registries.GetOrAdd((account, region), key => ThingRegistry.Load(_dataDirectory, key.Account, key.Region));
 
+    /// <summary>The account and region whose registry holds <paramref name="thing"/> (the first found), or null.</summary>
+    public (string Account, string Region)? LocateThing(string thing)
+    {
+        var root = Path.Combine(_dataDirectory, "iot");
+        var places = Directory.Exists(root)
+            ? Directory.EnumerateDirectories(root).SelectMany(a => Directory.EnumerateDirectories(a).Select(r => (Path.GetFileName(a), Path.GetFileName(r))))
+            : [];
+        foreach (var (account, region) in places.Concat(_registries.Keys).Distinct().Order())
+        {
+            var registry = RegistryOf(account, region);
+            lock (registry.Sync)
+            {
+                if (registry.Things.ContainsKey(thing))
+                {
+                    return (account, region);
+                }
+            }
+        }
+
+        return null;
+    }
+
     public static string ThingArn(string region, string account, string name) => $"arn:aws:iot:{region}:{account}:thing/{name}";
 
     public static string GroupArn(string region, string account, string name) => $"arn:aws:iot:{region}:{account}:thinggroup/{name}";

@@ -29,6 +29,12 @@ public sealed record LocalCloudOptions
     /// </summary>
     public Fogline.Mqtt.MqttBrokerOptions? Broker { get; init; }
 
+    /// <summary>
+    /// The Greengrass data plane the core devices call with their certificates (ResolveComponentCandidates,
+    /// GetComponentVersionArtifact), as AWS serves it on port 8443 with mutual TLS. Default none.
+    /// </summary>
+    public DataPlaneOptions? DataPlane { get; init; }
+
     /// <summary>Where the cloud logs (the device gateway's connection). Default none.</summary>
     public Microsoft.Extensions.Logging.ILogger? Logger { get; init; }
 
@@ -38,4 +44,20 @@ public sealed record LocalCloudOptions
     /// the service's error response, after the request body was read: a failure in the middle of an upload).
     /// </summary>
     public Func<string, string, Fogline.Aws.AwsServiceException?>? Fault { get; init; }
+}
+
+/// <summary>The data plane's HTTPS listener: the cloud's certificate, and the CA the devices' certificates chain to.</summary>
+public sealed record DataPlaneOptions
+{
+    /// <summary>The loopback port (0: any free one).</summary>
+    public int Port { get; init; }
+
+    /// <summary>The server certificate (PEM) for localhost / 127.0.0.1.</summary>
+    public required string CertificateFile { get; init; }
+
+    /// <summary>Its private key (PEM).</summary>
+    public required string PrivateKeyFile { get; init; }
+
+    /// <summary>The CA (PEM) that issued the devices' certificates; a device is the thing its certificate's common name names.</summary>
+    public required string DevicesCaFile { get; init; }
 }

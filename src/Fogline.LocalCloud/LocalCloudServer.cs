@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Fogline.Aws;
 using Fogline.Aws.GreengrassV2;
@@ -11,6 +12,7 @@ using Fogline.LocalCloud.S3;
 using Fogline.LocalCloud.Sts;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
@@ -34,6 +36,7 @@ public sealed class LocalCloudServer : IAsyncDisposable
     private readonly RestJsonEndpoint _greengrass;
     private readonly ComponentsService _components;
     private readonly RestJsonEndpoint _iot;
+    private readonly RestJsonEndpoint _dataPlane;
     private readonly ConcurrentQueue<CapturedRequest> _captured = new();
     private readonly int _captureLimit;
     private readonly Func<string, string, AwsServiceException?>? _fault;
@@ -51,6 +54,8 @@ public sealed class LocalCloudServer : IAsyncDisposable
         _greengrass = new RestJsonEndpoint(GreengrassV2Operations.All);
         _components = new ComponentsService(new ComponentStore(options.DataDirectory), s3Store, keys.Service, () => Endpoint, options.Time, options.ComponentProcessingDelay);
         _components.Register(_greengrass);
+        _dataPlane = new RestJsonEndpoint(GreengrassV2Operations.All);
+        _components.RegisterDataPlane(_dataPlane);
         _iot = new RestJsonEndpoint(Fogline.Aws.Iot.IotOperations.All);
         Registry = new Iot.IotRegistryService(options.DataDirectory, options.Time);
         Registry.Register(_iot);
@@ -66,6 +71,9 @@ public sealed class LocalCloudServer : IAsyncDisposable
 
     /// <summary>The cloud's URL (<c>http://127.0.0.1:PORT</c>), for <c>--endpoint-url</c>.</summary>
     public Uri Endpoint => _endpoint ?? throw new InvalidOperationException("The cloud is not started.");
+
+    /// <summary>The Greengrass data plane's URL (<c>https://127.0.0.1:PORT</c>, device certificates), when configured.</summary>
+    public Uri? DataPlaneEndpoint { get; private set; }
 
     /// <summary>AWS IoT's registry (things, thing groups), per account and region.</summary>
     internal Iot.IotRegistryService Registry { get; }
@@ -93,14 +101,31 @@ public sealed class LocalCloudServer : IAsyncDisposable
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
             kestrel.Listen(IPAddress.Loopback, options.Port);
+            if (options.DataPlane is { } dataPlane)
+            {
+                var devicesCa = new X509Certificate2Collection();
+                devicesCa.ImportFromPemFile(dataPlane.DevicesCaFile);
+                kestrel.Listen(IPAddress.Loopback, dataPlane.Port, listen => listen.UseHttps(new HttpsConnectionAdapterOptions
+                {
+                    ServerCertificate = X509Certificate2.CreateFromPemFile(dataPlane.CertificateFile, dataPlane.PrivateKeyFile),
+                    ClientCertificateMode = ClientCertificateMode.RequireCertificate,
+                    ClientCertificateValidation = (certificate, _, _) => DeviceCertificates.ChainsTo(certificate, devicesCa),
+                }));
+            }
+
             kestrel.Limits.MaxRequestBodySize = 5L * 1024 * 1024 * 1024;
             kestrel.AddServerHeader = false;
         });
         var app = builder.Build();
         var server = new LocalCloudServer(app, options, keys);
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
-        var address = app.Services.GetService(typeof(IServer)) is IServer s ? s.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault() : null;
+        var addresses = app.Services.GetService(typeof(IServer)) is IServer s ? s.Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [] : [];
+        var address = addresses.FirstOrDefault(a => a.StartsWith("http:", StringComparison.Ordinal));
         server._endpoint = new Uri((address ?? throw new InvalidOperationException("Kestrel reported no address.")).Replace("[::1]", "127.0.0.1", StringComparison.Ordinal));
+        if (addresses.FirstOrDefault(a => a.StartsWith("https:", StringComparison.Ordinal)) is { } dataPlaneAddress)
+        {
+            server.DataPlaneEndpoint = new Uri(dataPlaneAddress.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal));
+        }
         server._components.ProcessDue();
         server.Gateway?.Start();
         return server;
@@ -137,6 +162,13 @@ public sealed class LocalCloudServer : IAsyncDisposable
         var signed = new SignedRequest(context.Request.Method, raw, headers, body);
         var service = ServiceOf(signed);
         string? errorCode = null;
+        if (context.Request.IsHttps)
+        {
+            errorCode = await HandleDeviceAsync(context, signed, requestId, body).ConfigureAwait(false);
+            Capture(signed, raw, headers, body, context.Response.StatusCode, errorCode);
+            return;
+        }
+
         try
         {
             var auth = _verifier.Verify(signed);
@@ -188,12 +220,49 @@ public sealed class LocalCloudServer : IAsyncDisposable
             }
         }
 
+        Capture(signed, raw, headers, body, context.Response.StatusCode, errorCode, service);
+    }
+
+    private void Capture(SignedRequest signed, string raw, Dictionary<string, string> headers, byte[] body, int status, string? errorCode, CloudService service = CloudService.GreengrassV2)
+    {
         if (_captureLimit > 0)
         {
-            _captured.Enqueue(new CapturedRequest(service, signed.Method, raw, headers, body, context.Response.StatusCode, errorCode));
+            _captured.Enqueue(new CapturedRequest(service, signed.Method, raw, headers, body, status, errorCode));
             while (_captured.Count > _captureLimit && _captured.TryDequeue(out _))
             {
             }
+        }
+    }
+
+    /// <summary>
+    /// A core device's call to the Greengrass data plane: TLS already checked its certificate against the devices'
+    /// CA; the certificate's common name is the thing, which must be in a registry (its account and region are the
+    /// request's).
+    /// </summary>
+    private async Task<string?> HandleDeviceAsync(HttpContext context, SignedRequest signed, string requestId, byte[] body)
+    {
+        try
+        {
+            var thing = context.Connection.ClientCertificate?.GetNameInfo(X509NameType.SimpleName, forIssuer: false);
+            if (string.IsNullOrEmpty(thing) || Registry.LocateThing(thing) is not { } place)
+            {
+                throw new AwsServiceException("AccessDeniedException", 403, $"The certificate's thing '{thing}' is not registered in this cloud.");
+            }
+
+            var caller = new CloudCredential("device:" + thing, string.Empty, place.Account, "thing/" + thing);
+            var auth = new AuthResult(true, null, string.Empty, caller.AccessKeyId, "greengrass", place.Region, null, null, null, DateTime.UtcNow);
+            await _dataPlane.DispatchAsync(new CloudRequest(context, requestId, CloudService.GreengrassV2, signed, auth, caller), body).ConfigureAwait(false);
+            return null;
+        }
+        catch (AwsServiceException error)
+        {
+            if (!context.Response.HasStarted)
+            {
+                context.Response.Clear();
+                await ErrorResponses.WriteAsync(context, CloudService.GreengrassV2, error, requestId).ConfigureAwait(false);
+            }
+
+            return error.Code;
         }
     }
 

@@ -57,6 +57,16 @@ internal sealed class ComponentsService
         endpoint.Handle(GreengrassV2Operations.GetComponentVersionArtifact, (input, request) => Task.FromResult(GetArtifact(input, request)));
     }
 
+    /// <summary>
+    /// The data plane the core devices use (with their certificates): ResolveComponentCandidates and
+    /// GetComponentVersionArtifact, in the device's account and region.
+    /// </summary>
+    public void RegisterDataPlane(RestJsonEndpoint endpoint)
+    {
+        endpoint.Handle(GreengrassV2Operations.ResolveComponentCandidates, (input, request) => Task.FromResult(Resolve(input, request)));
+        endpoint.Handle(GreengrassV2Operations.GetComponentVersionArtifact, (input, request) => Task.FromResult(GetArtifact(input, request)));
+    }
+
     /// <summary>Processes every version still REQUESTED whose time has come (after a restart, and on each read).</summary>
     public void ProcessDue()
     {
@@ -64,6 +74,69 @@ internal sealed class ComponentsService
         {
             ProcessIfDue(record);
         }
+    }
+
+    /// <summary>
+    /// For each candidate, the highest DEPLOYABLE version of the component that satisfies every version requirement
+    /// and has a manifest for the device's platform, with its recipe (as GetComponent answers it, digests included).
+    /// </summary>
+    private ResolveComponentCandidatesResponse Resolve(ResolveComponentCandidatesRequest input, CloudRequest request)
+    {
+        var attributes = input.Platform?.Attributes ?? [];
+        var platform = new DevicePlatform(attributes.GetValueOrDefault("os") ?? "linux", attributes.GetValueOrDefault("architecture") ?? "amd64", attributes);
+        var resolved = new List<ResolvedComponentVersion>();
+        foreach (var candidate in input.ComponentCandidates ?? [])
+        {
+            var name = candidate.ComponentName ?? throw Invalid("componentCandidates", "componentName is required.");
+            var requirements = new List<(string Dependent, VersionRange Range)>();
+            foreach (var (dependent, text) in candidate.VersionRequirements ?? [])
+            {
+                if (!VersionRange.TryParse(text, out var range))
+                {
+                    throw Invalid("versionRequirements", $"The version requirement '{text}' of {dependent} on {name} is not a version range.");
+                }
+
+                requirements.Add((dependent, range));
+            }
+
+            ProcessDue();
+            var versions = _store.Versions(request.Caller.AccountId, request.Region, name)
+                .Where(r => r.State == CloudComponentState.DEPLOYABLE)
+                .Select(r => (Record: r, Version: SemVersion.Parse(r.Version)))
+                .Where(v => requirements.All(r => r.Range.IsSatisfiedBy(v.Version)))
+                .OrderByDescending(v => v.Version)
+                .ToList();
+            var chosen = versions.Select(v => v.Record).FirstOrDefault(r =>
+            {
+                try
+                {
+                    _store.Recipe(r).SelectManifest(platform);
+                    return true;
+                }
+                catch (RecipeException)
+                {
+                    return false;
+                }
+            });
+            if (chosen is null)
+            {
+                var wanted = requirements.Count == 0 ? "any version" : string.Join(", ", requirements.Select(r => $"{r.Range} from {r.Dependent}"));
+                throw GreengrassV2Errors.CreateResourceNotFoundException(
+                    $"No version of {name} in account {request.Caller.AccountId} ({request.Region}) is DEPLOYABLE, satisfies {wanted} and runs on {platform}.", name, "component");
+            }
+
+            resolved.Add(new ResolvedComponentVersion
+            {
+                Arn = chosen.Arn.ToString(),
+                ComponentName = chosen.Name,
+                ComponentVersion = chosen.Version,
+                Recipe = Encoding.UTF8.GetBytes(_store.Recipe(chosen).ToJson()),
+                VendorGuidance = "ACTIVE",
+                Message = string.Empty,
+            });
+        }
+
+        return new ResolveComponentCandidatesResponse { ResolvedComponentVersions = resolved };
     }
 
     private CreateComponentVersionResponse Create(CreateComponentVersionRequest input, CloudRequest request)

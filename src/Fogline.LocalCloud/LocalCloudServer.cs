@@ -81,6 +81,9 @@ public sealed class LocalCloudServer : IAsyncDisposable
     /// <summary>AWS IoT Jobs (one job per Greengrass deployment), per account and region.</summary>
     internal Iot.IotJobsService Jobs { get; }
 
+    /// <summary>Completes when the cloud has joined the devices' broker (at once when none is configured).</summary>
+    public Task BrokerConnected => Gateway?.Connected ?? Task.CompletedTask;
+
     /// <summary>The cloud's side of the devices' MQTT broker (IoT Jobs), when a broker is configured.</summary>
     internal Iot.DeviceGateway? Gateway { get; }
 

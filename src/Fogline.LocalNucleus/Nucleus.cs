@@ -28,6 +28,8 @@ public sealed class Nucleus : IAsyncDisposable
     private readonly NucleusContext _context;
     private readonly RpcServer _server;
     private CloudControlServer? _cloudControl;
+    private Deployments.Cloud.DataPlaneClient? _dataPlane;
+    private Deployments.Cloud.CloudDeploymentAgent? _cloudDeployments;
     private int _disposed;
 
     private Nucleus(NucleusOptions options, ILoggerFactory loggerFactory)
@@ -155,6 +157,14 @@ public sealed class Nucleus : IAsyncDisposable
         }
 
         nucleus.Deployments.Start();
+        if (options.DataPlaneEndpoint is { } dataPlane && options.IoTCore.Broker is { } identity)
+        {
+            // Cloud deployments: IoT Jobs over the device's MQTT connection, components through the data plane.
+            nucleus._dataPlane = new Deployments.Cloud.DataPlaneClient(dataPlane, identity);
+            nucleus._cloudDeployments = new Deployments.Cloud.CloudDeploymentAgent(nucleus, nucleus._dataPlane, options.ThingName, nucleus._context.LoggerFactory.CreateLogger("Fogline.LocalNucleus.CloudDeployments"));
+            nucleus._cloudDeployments.Start();
+        }
+
         return Task.FromResult(nucleus);
     }
 
@@ -205,6 +215,13 @@ public sealed class Nucleus : IAsyncDisposable
         {
             return;
         }
+
+        if (_cloudDeployments is not null)
+        {
+            await _cloudDeployments.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _dataPlane?.Dispose();
 
         // Components stop first (Shutdown, then their process groups), while IPC still serves them.
         await Deployments.DisposeAsync().ConfigureAwait(false);

@@ -27,6 +27,13 @@ public sealed class NucleusOptions
     /// <summary>The emulated AWS IoT Core connection: spooler, limits, initial state. Default <see cref="IoTCoreOptions"/>'s defaults.</summary>
     public IoTCoreOptions IoTCore { get; init; } = new();
 
+    /// <summary>
+    /// The Greengrass data plane (the Nucleus's <c>greengrassDataPlaneEndpoint</c> and port, e.g.
+    /// <c>https://greengrass-ats.iot.us-east-1.amazonaws.com:8443</c>). With <see cref="IoTCoreOptions.Broker"/> set,
+    /// the Nucleus takes cloud deployments (IoT Jobs) and resolves their components there with its certificate.
+    /// </summary>
+    public Uri? DataPlaneEndpoint { get; init; }
+
     /// <summary>Local publish/subscribe: each subscriber's bounded queue. Default <see cref="PubSubOptions"/>'s defaults.</summary>
     public PubSubOptions PubSub { get; init; } = new();
 

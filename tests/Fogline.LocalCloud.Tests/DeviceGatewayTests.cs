@@ -24,7 +24,7 @@ public class DeviceGatewayTests
         _directory = Directory.CreateTempSubdirectory("fogline-cloud-").FullName;
         _cloud = await LocalCloudServer.StartAsync(new LocalCloudOptions { DataDirectory = _directory, Broker = await _broker.ClientOptionsAsync(MosquittoBroker.Cloud) });
         _cli = new AwsCli(_cloud.Endpoint, _cloud.Keys.Default.AccessKeyId, _cloud.Keys.Default.SecretAccessKey);
-        await _cloud.Gateway!.Connected.WaitAsync(TimeSpan.FromSeconds(20));
+        await _cloud.BrokerConnected.WaitAsync(TimeSpan.FromSeconds(20));
         foreach (var thing in new[] { "gw-1", "gw-2" })
         {
             await _cli.SucceedAsync("iot", "create-thing", "--thing-name", thing);

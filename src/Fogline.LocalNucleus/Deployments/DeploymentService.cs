@@ -79,6 +79,18 @@ public sealed partial class DeploymentService : IAsyncDisposable
         }
     }
 
+    /// <summary>The platform manifests are selected for.</summary>
+    public DevicePlatform Platform => _platform;
+
+    /// <summary>The root components of one group (name to version), empty when it has none.</summary>
+    public IReadOnlyDictionary<string, string> RootsOf(string group)
+    {
+        lock (_lock)
+        {
+            return _groups.TryGetValue(group, out var roots) ? new Dictionary<string, string>(roots, StringComparer.Ordinal) : new Dictionary<string, string>();
+        }
+    }
+
     private string DeploymentsPath => Path.Combine(Path.GetFullPath(_nucleus.RootPath), "deployments");
 
     private string GroupsFile => Path.Combine(DeploymentsPath, "groups.json");

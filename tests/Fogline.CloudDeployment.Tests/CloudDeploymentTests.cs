@@ -1,0 +1,152 @@
+using Fogline.Greengrass.Ipc;
+using Fogline.LocalCloud;
+using Fogline.LocalNucleus;
+using Fogline.LocalNucleus.IoTCore;
+
+namespace Fogline.CloudDeployment.Tests;
+
+/// <summary>
+/// Two local Nucleus devices in a thing group take deployments made with Debian's AWS CLI against the local cloud:
+/// IoT Jobs through Mosquitto (mutual TLS, per-device ACLs), components and artifacts through the data plane with
+/// the devices' certificates. A working version reaches SUCCEEDED; one that crash-loops rolls back to the previous
+/// (FAILED_ROLLBACK_COMPLETE); one that does not exist changes nothing (FAILED_NO_STATE_CHANGE).
+/// </summary>
+[Category("Conformance")]
+[CancelAfter(300_000)]
+public class CloudDeploymentTests
+{
+    private static readonly string[] Devices = ["gw-1", "gw-2"];
+    private MosquittoBroker _broker = null!;
+    private LocalCloudServer _cloud = null!;
+    private AwsCli _cli = null!;
+    private string _directory = null!;
+    private readonly List<Nucleus> _nuclei = [];
+
+    private string Account => _cloud.Keys.Default.AccountId;
+
+    [SetUp]
+    public async Task Start()
+    {
+        _directory = Directory.CreateTempSubdirectory("fogline-fleet-").FullName;
+        _broker = await MosquittoBroker.StartAsync();
+        var (certificate, key) = await _broker.Pki.IssueServerAsync("dataplane");
+        _cloud = await LocalCloudServer.StartAsync(new LocalCloudOptions
+        {
+            DataDirectory = Path.Combine(_directory, "cloud"),
+            ComponentProcessingDelay = TimeSpan.Zero,
+            Broker = await _broker.ClientOptionsAsync(MosquittoBroker.Cloud),
+            DataPlane = new DataPlaneOptions { CertificateFile = certificate, PrivateKeyFile = key, DevicesCaFile = _broker.Pki.CaCertificate },
+        });
+        _cli = new AwsCli(_cloud.Endpoint, _cloud.Keys.Default.AccessKeyId, _cloud.Keys.Default.SecretAccessKey);
+        await _cloud.BrokerConnected.WaitAsync(TimeSpan.FromSeconds(20));
+        await _cli.SucceedAsync("iot", "create-thing-group", "--thing-group-name", "farms");
+        await _cli.SucceedAsync("s3api", "create-bucket", "--bucket", "fleet-artifacts");
+        foreach (var thing in Devices)
+        {
+            await _cli.SucceedAsync("iot", "create-thing", "--thing-name", thing);
+            await _cli.SucceedAsync("iot", "add-thing-to-thing-group", "--thing-name", thing, "--thing-group-name", "farms");
+            _nuclei.Add(await Nucleus.StartAsync(new NucleusOptions
+            {
+                RootPath = Path.Combine(_directory, thing),
+                ThingName = thing,
+                IoTCore = new IoTCoreOptions { Broker = await _broker.ClientOptionsAsync(thing) },
+                DataPlaneEndpoint = _cloud.DataPlaneEndpoint,
+            }));
+        }
+
+        await PublishAsync("1.0.0", "echo hello from {iot:thingName}; exec sleep 600");
+        await PublishAsync("1.0.1", "echo this version is broken; exit 1");
+    }
+
+    [TearDown]
+    public async Task Stop()
+    {
+        foreach (var nucleus in _nuclei)
+        {
+            await nucleus.DisposeAsync();
+        }
+
+        await _cloud.DisposeAsync();
+        await _broker.DisposeAsync();
+        Directory.Delete(_directory, recursive: true);
+    }
+
+    [Test]
+    public async Task TwoDevicesInAGroup_DeployRollBackAndRefuse_AsTheCliSees()
+    {
+        var first = await DeployAsync("com.example.Hello", "1.0.0");
+        await ExecutionsAsync(first, "SUCCEEDED", "SUCCESSFUL");
+        foreach (var nucleus in _nuclei)
+        {
+            Assert.That(State(nucleus, "com.example.Hello"), Is.EqualTo((LifecycleState.Running, "1.0.0")), nucleus.Options.ThingName);
+        }
+
+        var broken = await DeployAsync("com.example.Hello", "1.0.1");
+        var failures = await ExecutionsAsync(broken, "FAILED", "FAILED_ROLLBACK_COMPLETE");
+        Assert.That(failures, Has.All.Contains("com.example.Hello"), "the failure cause names the component");
+        foreach (var nucleus in _nuclei)
+        {
+            await Eventually.UntilAsync(() => State(nucleus, "com.example.Hello") == (LifecycleState.Running, "1.0.0"), nucleus.Options.ThingName + ": 1.0.0 running again");
+        }
+
+        var missing = await DeployAsync("com.example.Missing", "9.9.9");
+        var causes = await ExecutionsAsync(missing, "FAILED", "FAILED_NO_STATE_CHANGE");
+        Assert.That(causes, Has.All.Contains("com.example.Missing"));
+        foreach (var nucleus in _nuclei)
+        {
+            Assert.That(State(nucleus, "com.example.Hello"), Is.EqualTo((LifecycleState.Running, "1.0.0")), "nothing changed");
+        }
+    }
+
+    private async Task PublishAsync(string version, string script)
+    {
+        var file = Path.Combine(_directory, $"hello-{version}.sh");
+        await File.WriteAllTextAsync(file, script.Replace("{iot:thingName}", "$AWS_IOT_THING_NAME", StringComparison.Ordinal) + "\n");
+        await _cli.SucceedAsync("s3api", "put-object", "--bucket", "fleet-artifacts", "--key", $"hello/{version}/hello.sh", "--body", file);
+        var recipe = Path.Combine(_directory, $"hello-{version}.yaml");
+        await File.WriteAllTextAsync(recipe, $$"""
+            RecipeFormatVersion: '2020-01-25'
+            ComponentName: com.example.Hello
+            ComponentVersion: '{{version}}'
+            ComponentPublisher: Example
+            Manifests:
+              - Platform:
+                  os: linux
+                Artifacts:
+                  - URI: s3://fleet-artifacts/hello/{{version}}/hello.sh
+                Lifecycle:
+                  Run: sh {artifacts:path}/hello.sh
+            """);
+        await _cli.SucceedAsync("greengrassv2", "create-component-version", "--inline-recipe", "fileb://" + recipe);
+    }
+
+    private async Task<string> DeployAsync(string component, string version)
+    {
+        var created = await _cli.SucceedAsync("greengrassv2", "create-deployment", "--target-arn", $"arn:aws:iot:us-east-1:{Account}:thinggroup/farms",
+            "--components", $$$"""{"{{{component}}}":{"componentVersion":"{{{version}}}"}}""");
+        return created!["iotJobId"]!.GetValue<string>();
+    }
+
+    /// <summary>Waits until every device's execution of the job is <paramref name="status"/> with the detailed status; returns the failure causes.</summary>
+    private async Task<List<string>> ExecutionsAsync(string jobId, string status, string detailed)
+    {
+        var causes = new List<string>();
+        foreach (var thing in Devices)
+        {
+            System.Text.Json.Nodes.JsonNode? execution = null;
+            await Eventually.UntilAsync(async () =>
+            {
+                execution = (await _cli.SucceedAsync("iot", "describe-job-execution", "--job-id", jobId, "--thing-name", thing))!["execution"];
+                return execution!["status"]!.GetValue<string>() is "SUCCEEDED" or "FAILED" or "REJECTED";
+            }, $"{thing}: job {jobId} finished", TimeSpan.FromSeconds(120));
+            var details = execution!["statusDetails"]?["detailsMap"];
+            Assert.That((execution["status"]!.GetValue<string>(), details?["detailed-deployment-status"]?.GetValue<string>()), Is.EqualTo((status, detailed)), $"{thing}: {execution.ToJsonString()}");
+            causes.Add(details?["deployment-failure-cause"]?.GetValue<string>() ?? string.Empty);
+        }
+
+        return causes;
+    }
+
+    private static (LifecycleState, string) State(Nucleus nucleus, string component) =>
+        nucleus.Components.TryGet(component, out var record) ? (record.State, record.Version) : (default, string.Empty);
+}

@@ -61,10 +61,13 @@ public sealed class LocalCloudServer : IAsyncDisposable
         Registry.Register(_iot);
         Jobs = new Iot.IotJobsService(options.DataDirectory, options.Time, Registry);
         Jobs.Register(_iot);
-        new DeploymentsService(options.DataDirectory, options.Time, Registry, Jobs).Register(_greengrass);
+        var deployments = new DeploymentsService(options.DataDirectory, options.Time, Registry, Jobs);
+        deployments.Register(_greengrass);
+        var coreDevices = new CoreDevicesService(options.DataDirectory, options.Time, Registry, Jobs, deployments);
+        coreDevices.Register(_greengrass);
         if (options.Broker is { } broker)
         {
-            Gateway = new Iot.DeviceGateway(broker, Registry, Jobs, options.Time, options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+            Gateway = new Iot.DeviceGateway(broker, Registry, Jobs, coreDevices.Report, options.Time, options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         }
         app.Run(HandleAsync);
     }

@@ -81,6 +81,16 @@ public class CloudDeploymentTests
             Assert.That(State(nucleus, "com.example.Hello"), Is.EqualTo((LifecycleState.Running, "1.0.0")), nucleus.Options.ThingName);
         }
 
+        await Eventually.UntilAsync(async () =>
+        {
+            var installed = (await _cli.SucceedAsync("greengrassv2", "list-installed-components", "--core-device-thing-name", "gw-2"))!["installedComponents"]!.AsArray();
+            return installed.Any(c => c!["componentName"]!.GetValue<string>() == "com.example.Hello" && c["componentVersion"]!.GetValue<string>() == "1.0.0" && c["lifecycleState"]!.GetValue<string>() == "RUNNING" && c["isRoot"]!.GetValue<bool>());
+        }, "gw-2 reports com.example.Hello 1.0.0 RUNNING as a root component");
+        var device = await _cli.SucceedAsync("greengrassv2", "get-core-device", "--core-device-thing-name", "gw-1");
+        Assert.That((device!["status"]!.GetValue<string>(), device["platform"]!.GetValue<string>()), Is.EqualTo(("HEALTHY", "linux")));
+        var devices = await _cli.SucceedAsync("greengrassv2", "list-core-devices", "--thing-group-arn", $"arn:aws:iot:us-east-1:{Account}:thinggroup/farms");
+        Assert.That(devices!["coreDevices"]!.AsArray().Select(d => d!["coreDeviceThingName"]!.GetValue<string>()), Is.EqualTo(Devices));
+
         var broken = await DeployAsync("com.example.Hello", "1.0.1");
         var failures = await ExecutionsAsync(broken, "FAILED", "FAILED_ROLLBACK_COMPLETE");
         Assert.That(failures, Has.All.Contains("com.example.Hello"), "the failure cause names the component");
@@ -88,6 +98,10 @@ public class CloudDeploymentTests
         {
             await Eventually.UntilAsync(() => State(nucleus, "com.example.Hello") == (LifecycleState.Running, "1.0.0"), nucleus.Options.ThingName + ": 1.0.0 running again");
         }
+
+        var effective = (await _cli.SucceedAsync("greengrassv2", "list-effective-deployments", "--core-device-thing-name", "gw-1"))!["effectiveDeployments"]!.AsArray();
+        Assert.That(effective.Select(d => (d!["iotJobId"]!.GetValue<string>(), d["coreDeviceExecutionStatus"]!.GetValue<string>())), Is.EqualTo(new[] { (broken, "FAILED"), (first, "SUCCEEDED") }));
+        Assert.That(effective[0]!["reason"]!.GetValue<string>(), Does.Contain("com.example.Hello"));
 
         var missing = await DeployAsync("com.example.Missing", "9.9.9");
         var causes = await ExecutionsAsync(missing, "FAILED", "FAILED_NO_STATE_CHANGE");

@@ -73,6 +73,16 @@ internal sealed partial class DeploymentsService
         endpoint.Handle(GreengrassV2Operations.CancelDeployment, (input, request) => Task.FromResult(Cancel(input, request)));
     }
 
+    /// <summary>Every deployment of an account in a region.</summary>
+    public IReadOnlyList<DeploymentRecord> All(string account, string region)
+    {
+        var (sync, deployments) = Store(account, region);
+        lock (sync)
+        {
+            return [.. deployments];
+        }
+    }
+
     private (Lock Sync, List<DeploymentRecord> Deployments) Store(string account, string region) => _stores.GetOrAdd((account, region), key =>
     {
         var saved = JsonFiles.Read(FileOf(key.Account, key.Region))?["deployments"]?.Deserialize<List<DeploymentRecord>>(Json) ?? [];

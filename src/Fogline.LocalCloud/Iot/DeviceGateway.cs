@@ -16,7 +16,8 @@ namespace Fogline.LocalCloud.Iot;
 /// <c>…/jobs/{jobId|$next}/get</c> (an execution with its document), <c>…/jobs/start-next</c>,
 /// <c>…/jobs/{jobId}/update</c> (status transitions with the version check, answered on <c>/accepted</c> or
 /// <c>/rejected</c> with IoT Jobs' codes), and it publishes <c>…/jobs/notify</c> and <c>…/jobs/notify-next</c> after a
-/// thing's executions changed. Requests from a client for another thing never reach it: the broker's ACL keeps each
+/// thing's executions changed. It also takes the devices' fleet status (<c>$aws/things/T/greengrassv2/health/json</c>)
+/// for the core-device APIs. Requests from a client for another thing never reach it: the broker's ACL keeps each
 /// device to its own topics.
 /// </summary>
 internal sealed partial class DeviceGateway : IAsyncDisposable
@@ -28,10 +29,12 @@ internal sealed partial class DeviceGateway : IAsyncDisposable
     private readonly IotJobsService _jobs;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
+    private readonly Action<string, JsonObject> _fleetStatus;
     private readonly TaskCompletionSource _firstConnection = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public DeviceGateway(MqttBrokerOptions broker, IotRegistryService registry, IotJobsService jobs, TimeProvider time, ILogger logger)
+    public DeviceGateway(MqttBrokerOptions broker, IotRegistryService registry, IotJobsService jobs, Action<string, JsonObject> fleetStatus, TimeProvider time, ILogger logger)
     {
+        _fleetStatus = fleetStatus;
         _registry = registry;
         _jobs = jobs;
         _time = time;
@@ -64,7 +67,8 @@ internal sealed partial class DeviceGateway : IAsyncDisposable
         {
             try
             {
-                var refused = await _connection.SubscribeAsync("$aws/things/+/jobs/#", MqttQualityOfServiceLevel.AtLeastOnce, CancellationToken.None).ConfigureAwait(false);
+                var refused = await _connection.SubscribeAsync("$aws/things/+/jobs/#", MqttQualityOfServiceLevel.AtLeastOnce, CancellationToken.None).ConfigureAwait(false)
+                    ?? await _connection.SubscribeAsync("$aws/things/+/greengrassv2/health/json", MqttQualityOfServiceLevel.AtLeastOnce, CancellationToken.None).ConfigureAwait(false);
                 if (refused is not null)
                 {
                     GatewayLog.SubscribeRefused(_logger, refused);
@@ -82,6 +86,23 @@ internal sealed partial class DeviceGateway : IAsyncDisposable
 
     private void OnMessage(MqttApplicationMessage message)
     {
+        if (HealthTopic().Match(message.Topic) is { Success: true } health)
+        {
+            try
+            {
+                if (JsonNode.Parse(message.Payload.ToArray()) is JsonObject status)
+                {
+                    _fleetStatus(health.Groups["thing"].Value, status);
+                }
+            }
+            catch (JsonException ex)
+            {
+                GatewayLog.PublishFailed(_logger, message.Topic, "unreadable fleet status: " + ex.Message);
+            }
+
+            return;
+        }
+
         var match = JobsTopic().Match(message.Topic);
         if (!match.Success || match.Groups["reply"].Success)
         {
@@ -312,6 +333,9 @@ internal sealed partial class DeviceGateway : IAsyncDisposable
     // and the replies (…/accepted, …/rejected), which the gateway ignores.
     [GeneratedRegex(@"^\$aws/things/(?<thing>[^/]+)/jobs/(?:(?<job>[^/]+)/)?(?:namespace-[^/]+/)?(?<operation>get|update|start-next)(?:/namespace-[^/]+)?(?<reply>/accepted|/rejected)?$", RegexOptions.CultureInvariant)]
     private static partial Regex JobsTopic();
+
+    [GeneratedRegex(@"^\$aws/things/(?<thing>[^/]+)/greengrassv2/health/json$", RegexOptions.CultureInvariant)]
+    private static partial Regex HealthTopic();
 
     private sealed class RejectionException(string code, string message) : Exception(message)
     {

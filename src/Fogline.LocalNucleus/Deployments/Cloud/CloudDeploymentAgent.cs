@@ -33,6 +33,7 @@ public sealed class CloudDeploymentAgent : IAsyncDisposable
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private readonly List<IoTCoreSubscription> _subscriptions = [];
     private readonly CancellationTokenSource _stop = new();
+    private readonly FleetStatusReporter _status;
     private Task? _worker;
 
     public CloudDeploymentAgent(Nucleus nucleus, DataPlaneClient dataPlane, string thingName, ILogger logger)
@@ -41,6 +42,7 @@ public sealed class CloudDeploymentAgent : IAsyncDisposable
         _dataPlane = dataPlane;
         _thing = thingName;
         _logger = logger;
+        _status = new FleetStatusReporter(nucleus, thingName, logger);
     }
 
     private string Jobs => $"$aws/things/{_thing}/jobs/";
@@ -70,6 +72,7 @@ public sealed class CloudDeploymentAgent : IAsyncDisposable
             subscription.Dispose();
         }
 
+        _status.Dispose();
         _jobs.Writer.TryComplete();
         await _stop.CancelAsync().ConfigureAwait(false);
         if (_worker is not null)
@@ -155,6 +158,12 @@ public sealed class CloudDeploymentAgent : IAsyncDisposable
     {
         Update(jobId, "IN_PROGRESS", null, null);
         var group = GroupOf(document);
+        void Finish(string status, string detailed, string? cause)
+        {
+            Update(jobId, status, detailed, cause);
+            _status.DeploymentFinished(group, document["configurationArn"]?.GetValue<string>() ?? group, document["deploymentId"]?.GetValue<string>() ?? jobId, status, detailed, cause);
+        }
+
         var roots = (document["components"] as JsonObject ?? []).ToDictionary(c => c.Key, c => c.Value!["version"]!.GetValue<string>(), StringComparer.Ordinal);
         var work = Directory.CreateTempSubdirectory("fogline-cloud-deployment-").FullName;
         try
@@ -170,7 +179,7 @@ public sealed class CloudDeploymentAgent : IAsyncDisposable
             catch (Exception ex) when (ex is DataPlaneException or RecipeException or HttpRequestException or IOException)
             {
                 CloudDeploymentLog.PreparationFailed(_logger, jobId, ex.Message);
-                Update(jobId, "FAILED", "FAILED_NO_STATE_CHANGE", ex.Message);
+                Finish("FAILED", "FAILED_NO_STATE_CHANGE", ex.Message);
                 return;
             }
 
@@ -191,13 +200,13 @@ public sealed class CloudDeploymentAgent : IAsyncDisposable
             }
             catch (DeploymentValidationException ex)
             {
-                Update(jobId, "FAILED", "FAILED_NO_STATE_CHANGE", ex.Message);
+                Finish("FAILED", "FAILED_NO_STATE_CHANGE", ex.Message);
                 return;
             }
 
             var record = await _nucleus.Deployments.WaitAsync(id, cancellationToken).ConfigureAwait(false);
             var succeeded = record.Status == DeploymentStatus.Succeeded;
-            Update(jobId, succeeded ? "SUCCEEDED" : "FAILED", record.Detailed?.Value ?? (succeeded ? "SUCCESSFUL" : "FAILED_NO_STATE_CHANGE"), record.FailureCause);
+            Finish(succeeded ? "SUCCEEDED" : "FAILED", record.Detailed?.Value ?? (succeeded ? "SUCCESSFUL" : "FAILED_NO_STATE_CHANGE"), record.FailureCause);
         }
         finally
         {

@@ -9,7 +9,8 @@ namespace Fogline.CloudDeployment.Tests;
 /// Two local Nucleus devices in a thing group take deployments made with Debian's AWS CLI against the local cloud:
 /// IoT Jobs through Mosquitto (mutual TLS, per-device ACLs), components and artifacts through the data plane with
 /// the devices' certificates. A working version reaches SUCCEEDED; one that crash-loops rolls back to the previous
-/// (FAILED_ROLLBACK_COMPLETE); one that does not exist changes nothing (FAILED_NO_STATE_CHANGE).
+/// (FAILED_ROLLBACK_COMPLETE); one that does not exist, or whose artifact no longer matches its digest, changes
+/// nothing (FAILED_NO_STATE_CHANGE).
 /// </summary>
 [Category("Conformance")]
 [CancelAfter(300_000)]
@@ -109,6 +110,20 @@ public class CloudDeploymentTests
         foreach (var nucleus in _nuclei)
         {
             Assert.That(State(nucleus, "com.example.Hello"), Is.EqualTo((LifecycleState.Running, "1.0.0")), "nothing changed");
+        }
+
+        // An artifact changed in S3 after the version was published no longer matches the recipe's digest.
+        await PublishAsync("1.0.2", "echo the published script; exec sleep 600");
+        await Eventually.UntilAsync(async () => (await _cli.SucceedAsync("greengrassv2", "describe-component", "--arn", $"arn:aws:greengrass:us-east-1:{Account}:components:com.example.Hello:versions:1.0.2"))!["status"]!["componentState"]!.GetValue<string>() == "DEPLOYABLE",
+            "1.0.2 processed (its digest taken) before the object changes");
+        var tampered = Path.Combine(_directory, "tampered.sh");
+        await File.WriteAllTextAsync(tampered, "echo not what was published; exec sleep 600\n");
+        await _cli.SucceedAsync("s3api", "put-object", "--bucket", "fleet-artifacts", "--key", "hello/1.0.2/hello.sh", "--body", tampered);
+        var refused = await ExecutionsAsync(await DeployAsync("com.example.Hello", "1.0.2"), "FAILED", "FAILED_NO_STATE_CHANGE");
+        Assert.That(refused, Has.All.Contains("does not match its digest"));
+        foreach (var nucleus in _nuclei)
+        {
+            Assert.That(State(nucleus, "com.example.Hello"), Is.EqualTo((LifecycleState.Running, "1.0.0")), "nothing was activated");
         }
     }
 

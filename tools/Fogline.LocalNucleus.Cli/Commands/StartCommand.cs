@@ -31,6 +31,7 @@ internal static class StartCommand
         var certificate = new Option<string?>("--cert") { Description = "The device certificate, PEM (system.certificateFilePath)." };
         var privateKey = new Option<string?>("--private-key") { Description = "The device's private key, PEM (system.privateKeyPath)." };
         var rootCa = new Option<string?>("--root-ca") { Description = "The CA the broker's certificate chains to, PEM (system.rootCaPath)." };
+        var dataPlane = new Option<string?>("--data-plane-endpoint") { Description = "Take cloud deployments (IoT Jobs over the MQTT connection) and resolve their components at this Greengrass data plane, e.g. https://greengrass-ats.iot.us-east-1.amazonaws.com:8443 (greengrassDataPlaneEndpoint and greengrassDataPlanePort)." };
         var command = new Command("start", "Run the local Nucleus in the foreground until SIGINT/SIGTERM; with --merge, deploy components as it starts.");
         command.Options.Add(initConfig);
         command.Options.Add(thingName);
@@ -42,6 +43,7 @@ internal static class StartCommand
         command.Options.Add(certificate);
         command.Options.Add(privateKey);
         command.Options.Add(rootCa);
+        command.Options.Add(dataPlane);
         command.SetAction(async (parse, cancellationToken) =>
         {
             var output = parse.InvocationConfiguration.Output;
@@ -69,6 +71,7 @@ internal static class StartCommand
 
             // The IoT Core connection: the init config's, with the flags taking precedence.
             IoTCore.IoTCoreOptions iotCore;
+            Uri? dataPlaneEndpoint;
             try
             {
                 config ??= [];
@@ -95,8 +98,13 @@ internal static class StartCommand
                 }
 
                 iotCore = IoTCore.Mqtt.NucleusMqttConfiguration.Read(config, parse.GetValue(initConfig)?.DirectoryName ?? Environment.CurrentDirectory, thing);
+                dataPlaneEndpoint = parse.GetValue(dataPlane) is { } flag ? new Uri(flag) : IoTCore.Mqtt.NucleusMqttConfiguration.DataPlane(config);
+                if (dataPlaneEndpoint is not null && iotCore.Broker is null)
+                {
+                    return await FailAsync(error, "cloud deployments need the connection to IoT Core: --iot-endpoint, --cert, --private-key and --root-ca (or the init config's)");
+                }
             }
-            catch (FormatException ex)
+            catch (Exception ex) when (ex is FormatException or UriFormatException)
             {
                 return await FailAsync(error, ex.Message);
             }
@@ -118,7 +126,7 @@ internal static class StartCommand
             Nucleus started;
             try
             {
-                started = await Nucleus.StartAsync(new NucleusOptions { RootPath = root, ThingName = thing, IoTCore = iotCore }, loggerFactory);
+                started = await Nucleus.StartAsync(new NucleusOptions { RootPath = root, ThingName = thing, IoTCore = iotCore, DataPlaneEndpoint = dataPlaneEndpoint }, loggerFactory);
             }
             catch (Lifecycle.NucleusAlreadyRunningException ex)
             {

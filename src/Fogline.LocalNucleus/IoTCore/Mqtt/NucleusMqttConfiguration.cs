@@ -52,6 +52,23 @@ public static class NucleusMqttConfiguration
         };
     }
 
+    /// <summary>
+    /// The Greengrass data plane the configuration names (<c>greengrassDataPlaneEndpoint</c>, a host or a URL, and
+    /// <c>greengrassDataPlanePort</c>, default 8443), or null.
+    /// </summary>
+    public static Uri? DataPlane(JsonObject? config)
+    {
+        var nucleus = config?["services"]?[NucleusComponent]?["configuration"] as JsonObject;
+        var where = "services.aws.greengrass.Nucleus.configuration";
+        if (Text(nucleus, "greengrassDataPlaneEndpoint", where) is not { Length: > 0 } endpoint)
+        {
+            return null;
+        }
+
+        var port = Number(nucleus, "greengrassDataPlanePort", where) ?? 8443;
+        return endpoint.Contains("://", StringComparison.Ordinal) ? new Uri(endpoint) : new UriBuilder("https", endpoint, (int)port).Uri;
+    }
+
     private static MqttBrokerOptions? ReadBroker(JsonObject? system, JsonObject? nucleus, JsonObject? mqtt, string configDirectory, string thingName)
     {
         var endpoint = Text(nucleus, "iotDataEndpoint", "services.aws.greengrass.Nucleus.configuration");

@@ -73,6 +73,11 @@ internal static class Program
             Fogline.EventStream.Transport.SocketCompletions.PreferInline();
         }
 
+        if (args.Length > 0 && args[0] == "deploy")
+        {
+            return await DeployBench.RunAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "iotcore")
         {
             return await IoTCoreBench.RunAsync(args[1..]);

@@ -25,6 +25,7 @@ public sealed class AwsClients : IDisposable
         _http = http ?? new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromMinutes(5) }) { Timeout = TimeSpan.FromMinutes(2) };
         GreengrassRest = new RestJsonClient(_http, settings, AwsService.GreengrassV2);
         Greengrass = new GreengrassV2Client(GreengrassRest);
+        Iot = new Iot.IotClient(new RestJsonClient(_http, settings, AwsService.Iot));
         var s3 = new AmazonS3Config
         {
             RegionEndpoint = settings.RegionEndpoint,
@@ -57,6 +58,9 @@ public sealed class AwsClients : IDisposable
 
     /// <summary>The rest-json client under <see cref="Greengrass"/> (for tracing).</summary>
     public RestJsonClient GreengrassRest { get; }
+
+    /// <summary>AWS IoT (registry, jobs).</summary>
+    public Iot.IotClient Iot { get; }
 
     /// <summary>S3.</summary>
     public IAmazonS3 S3 { get; }

@@ -133,7 +133,7 @@ public sealed class GdkConfig
         JsonNode? document;
         try
         {
-            document = GdkJson.Parse(json);
+            document = Fogline.Greengrass.Recipes.JsonMaps.Parse(json);
         }
         catch (JsonException e)
         {

@@ -41,7 +41,7 @@ public static class GdkRecipeSchema
         {
             try
             {
-                return GdkJson.Parse(text);
+                return Fogline.Greengrass.Recipes.JsonMaps.Parse(text);
             }
             catch (JsonException e)
             {

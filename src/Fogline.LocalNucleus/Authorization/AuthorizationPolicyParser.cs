@@ -39,8 +39,7 @@ internal static class AuthorizationPolicyParser
             // A leaf: the Nucleus reads its text as JSON.
             try
             {
-                using var document = JsonDocument.Parse(text);
-                if (ToNode(document.RootElement) is not JsonObject parsed)
+                if (Fogline.Greengrass.Recipes.JsonMaps.Parse(text) is not JsonObject parsed)
                 {
                     AuthorizationLog.AccessControlUnreadable(logger, component, "the accessControl value is not a JSON object");
                     return [];
@@ -162,35 +161,6 @@ internal static class AuthorizationPolicyParser
         }
 
         return result;
-    }
-
-    // JSON text as Jackson reads it into maps: a repeated key keeps its first position and takes the last value.
-    private static JsonNode? ToNode(JsonElement element)
-    {
-        switch (element.ValueKind)
-        {
-            case JsonValueKind.Object:
-                var obj = new JsonObject();
-                foreach (var property in element.EnumerateObject())
-                {
-                    obj[property.Name] = ToNode(property.Value);
-                }
-
-                return obj;
-            case JsonValueKind.Array:
-                var array = new JsonArray();
-                foreach (var item in element.EnumerateArray())
-                {
-                    array.Add(ToNode(item));
-                }
-
-                return array;
-            case JsonValueKind.Null:
-            case JsonValueKind.Undefined:
-                return null;
-            default:
-                return JsonNode.Parse(element.GetRawText());
-        }
     }
 
     private sealed record BoundPolicy(string PolicyId, string? Description, List<string?>? Operations, List<string?>? Resources);

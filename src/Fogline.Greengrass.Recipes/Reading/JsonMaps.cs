@@ -1,11 +1,15 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
-namespace Fogline.Gdk;
+namespace Fogline.Greengrass.Recipes;
 
-/// <summary>JSON read as Python's <c>json.loads</c> reads it: a repeated key keeps its first place and its last value.</summary>
-internal static class GdkJson
+/// <summary>
+/// JSON read into maps as the Nucleus's Jackson and GDK's Python <c>json.loads</c> both read it: a key written twice
+/// keeps its first place and takes its last value (System.Text.Json's JsonNode would refuse it).
+/// </summary>
+public static class JsonMaps
 {
+    /// <summary>Parses <paramref name="text"/>.</summary>
     /// <exception cref="JsonException">The text is not JSON.</exception>
     public static JsonNode? Parse(string text)
     {
@@ -13,7 +17,8 @@ internal static class GdkJson
         return ToNode(document.RootElement);
     }
 
-    private static JsonNode? ToNode(JsonElement element)
+    /// <summary>A parsed element as a node, with the same rule for repeated keys.</summary>
+    public static JsonNode? ToNode(JsonElement element)
     {
         switch (element.ValueKind)
         {
@@ -26,12 +31,18 @@ internal static class GdkJson
 
                 return obj;
             case JsonValueKind.Array:
-                return new JsonArray(element.EnumerateArray().Select(ToNode).ToArray());
+                var array = new JsonArray();
+                foreach (var item in element.EnumerateArray())
+                {
+                    array.Add(ToNode(item));
+                }
+
+                return array;
             case JsonValueKind.Null:
             case JsonValueKind.Undefined:
                 return null;
             default:
-                return JsonValue.Create(element.Clone());
+                return JsonNode.Parse(element.GetRawText());
         }
     }
 }

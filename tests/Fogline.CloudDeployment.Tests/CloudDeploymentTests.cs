@@ -29,7 +29,8 @@ public class CloudDeploymentTests
     public async Task Start()
     {
         _directory = Directory.CreateTempSubdirectory("fogline-fleet-").FullName;
-        _broker = await MosquittoBroker.StartAsync();
+        // Persistent, as AWS IoT Core is: the cloud's subscriptions and the messages queued for it survive a restart.
+        _broker = await MosquittoBroker.StartAsync(persistent: true);
         var (certificate, key) = await _broker.Pki.IssueServerAsync("dataplane");
         _cloud = await LocalCloudServer.StartAsync(new LocalCloudOptions
         {
@@ -67,6 +68,8 @@ public class CloudDeploymentTests
             await nucleus.DisposeAsync();
         }
 
+        // NUnit runs every test of a fixture on the same instance.
+        _nuclei.Clear();
         await _cloud.DisposeAsync();
         await _broker.DisposeAsync();
         Directory.Delete(_directory, recursive: true);
@@ -125,6 +128,40 @@ public class CloudDeploymentTests
         {
             Assert.That(State(nucleus, "com.example.Hello"), Is.EqualTo((LifecycleState.Running, "1.0.0")), "nothing was activated");
         }
+    }
+
+    [Test]
+    public async Task TheBrokerGoingAwayMidDeployment_TheDevicesFinish_AndReportWhenItIsBack()
+    {
+        var file = Path.Combine(_directory, "slow.yaml");
+        await File.WriteAllTextAsync(file, """
+            RecipeFormatVersion: '2020-01-25'
+            ComponentName: com.example.Slow
+            ComponentVersion: '1.0.0'
+            Manifests:
+              - Platform:
+                  os: linux
+                Lifecycle:
+                  Install: sleep 3
+                  Run: exec sleep 600
+            """);
+        await _cli.SucceedAsync("greengrassv2", "create-component-version", "--inline-recipe", "fileb://" + file);
+        var job = await DeployAsync("com.example.Slow", "1.0.0");
+        await Eventually.UntilAsync(async () =>
+        {
+            var executions = (await _cli.SucceedAsync("iot", "list-job-executions-for-job", "--job-id", job))!["executionSummaries"]!.AsArray();
+            return executions.All(e => e!["jobExecutionSummary"]!["status"]!.GetValue<string>() == "IN_PROGRESS");
+        }, "both devices started the deployment");
+
+        await _broker.StopAsync(graceful: true);
+        await Eventually.UntilAsync(() => _nuclei.All(n => !n.IoTCore.IsOnline), "the devices see the broker gone");
+        foreach (var nucleus in _nuclei)
+        {
+            await Eventually.UntilAsync(() => State(nucleus, "com.example.Slow") == (LifecycleState.Running, "1.0.0"), nucleus.Options.ThingName + " finished the deployment offline", TimeSpan.FromSeconds(60));
+        }
+
+        await _broker.RestartAsync();
+        await ExecutionsAsync(job, "SUCCEEDED", "SUCCESSFUL");
     }
 
     private async Task PublishAsync(string version, string script)

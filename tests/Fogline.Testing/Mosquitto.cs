@@ -134,8 +134,12 @@ public sealed class MosquittoBroker : IAsyncDisposable
     /// <summary>Whether it is running.</summary>
     public bool IsRunning => _process is { HasExited: false };
 
-    /// <summary>Makes a CA and the broker's files in a new temporary folder and starts the broker.</summary>
-    public static async Task<MosquittoBroker> StartAsync()
+    /// <summary>
+    /// Makes a CA and the broker's files in a new temporary folder and starts the broker. A
+    /// <paramref name="persistent"/> broker keeps its clients' sessions (subscriptions, queued QoS 1 messages) across
+    /// a graceful restart, as AWS IoT Core keeps them; otherwise a restart forgets them.
+    /// </summary>
+    public static async Task<MosquittoBroker> StartAsync(bool persistent = false)
     {
         if (!File.Exists(Executable))
         {
@@ -162,7 +166,8 @@ public sealed class MosquittoBroker : IAsyncDisposable
         await File.WriteAllTextAsync(Path.Combine(directory, "mosquitto.conf"), $"""
             per_listener_settings false
             allow_anonymous false
-            persistence false
+            persistence {(persistent ? "true" : "false")}
+            persistence_location {directory}/
             log_dest file {Path.Combine(directory, "mosquitto.log")}
             log_type all
             acl_file {Path.Combine(directory, "acl")}
@@ -178,6 +183,12 @@ public sealed class MosquittoBroker : IAsyncDisposable
         foreach (var file in new[] { "acl", "mosquitto.conf" })
         {
             TestPki.SetMode(Path.Combine(directory, file), (UnixFileMode)0b110_100_100);
+        }
+
+        if (persistent)
+        {
+            // The broker drops to its own user when started as root: it writes its sessions here.
+            TestPki.SetMode(directory, (UnixFileMode)0b111_111_111);
         }
 
         var broker = new MosquittoBroker(directory, pki, port);
@@ -241,15 +252,27 @@ public sealed class MosquittoBroker : IAsyncDisposable
         };
     }
 
-    /// <summary>Stops the broker (killed, as a crash or a lost host would): every connection drops.</summary>
-    public async Task StopAsync()
+    /// <summary>
+    /// Stops the broker: every connection drops. Killed (as a crash or a lost host would), or with
+    /// <paramref name="graceful"/> stopped with SIGTERM (a persistent broker then saves its sessions).
+    /// </summary>
+    public async Task StopAsync(bool graceful = false)
     {
         if (_process is not { HasExited: false } process)
         {
             return;
         }
 
-        process.Kill(entireProcessTree: false);
+        if (graceful)
+        {
+            using var kill = Process.Start("kill", ["-TERM", process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            await kill!.WaitForExitAsync().ConfigureAwait(false);
+        }
+        else
+        {
+            process.Kill(entireProcessTree: false);
+        }
+
         await process.WaitForExitAsync().ConfigureAwait(false);
     }
 

@@ -31,10 +31,15 @@ public sealed class CloudDeploymentAgent : IAsyncDisposable
     private readonly ILogger _logger;
     private readonly Channel<(string JobId, JsonObject Document)> _jobs = Channel.CreateUnbounded<(string, JsonObject)>(new UnboundedChannelOptions { SingleReader = true });
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+
+    // Status updates the cloud has not acknowledged yet (by client token), sent again after each reconnection, as the
+    // Nucleus publishes its persisted status updates: a broker that went away loses no job's outcome.
+    private readonly Dictionary<string, (string Topic, JsonObject Payload)> _unacknowledged = new(StringComparer.Ordinal);
     private readonly List<IoTCoreSubscription> _subscriptions = [];
     private readonly CancellationTokenSource _stop = new();
     private readonly FleetStatusReporter _status;
     private Task? _worker;
+    private Task? _resender;
 
     public CloudDeploymentAgent(Nucleus nucleus, DataPlaneClient dataPlane, string thingName, ILogger logger)
     {
@@ -53,9 +58,16 @@ public sealed class CloudDeploymentAgent : IAsyncDisposable
         var iot = _nucleus.IoTCore;
         _subscriptions.Add(iot.Subscribe(Jobs + "notify-" + Namespace, MqttQos.AtLeastOnce, _ => RequestNext()));
         _subscriptions.Add(iot.Subscribe(Jobs + "$next/" + Namespace + "/get/accepted", MqttQos.AtLeastOnce, OnNext));
-        _subscriptions.Add(iot.Subscribe(Jobs + "+/" + Namespace + "/update/rejected", MqttQos.AtLeastOnce, m => CloudDeploymentLog.UpdateRejected(_logger, m.Topic, m.PayloadUtf8 ?? string.Empty)));
+        _subscriptions.Add(iot.Subscribe(Jobs + "+/" + Namespace + "/update/accepted", MqttQos.AtLeastOnce, Acknowledged));
+        _subscriptions.Add(iot.Subscribe(Jobs + "+/" + Namespace + "/update/rejected", MqttQos.AtLeastOnce, m =>
+        {
+            // A rejected update is final too (the cloud's state wins); say why.
+            Acknowledged(m);
+            CloudDeploymentLog.UpdateRejected(_logger, m.Topic, m.PayloadUtf8 ?? string.Empty);
+        }));
         iot.StateChanged += OnConnection;
         _worker = Task.Run(WorkAsync);
+        _resender = Task.Run(ResendAsync);
         _ = Task.Run(async () =>
         {
             // Once the subscriptions are at the broker, ask: a deployment may be waiting.
@@ -75,14 +87,17 @@ public sealed class CloudDeploymentAgent : IAsyncDisposable
         _status.Dispose();
         _jobs.Writer.TryComplete();
         await _stop.CancelAsync().ConfigureAwait(false);
-        if (_worker is not null)
+        foreach (var task in new[] { _worker, _resender })
         {
-            try
+            if (task is not null)
             {
-                await _worker.ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
+                try
+                {
+                    await task.ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                }
             }
         }
 
@@ -93,7 +108,67 @@ public sealed class CloudDeploymentAgent : IAsyncDisposable
     {
         if (e.IsOnline)
         {
+            List<(string Topic, JsonObject Payload)> again;
+            lock (_unacknowledged)
+            {
+                again = [.. _unacknowledged.Values];
+            }
+
+            foreach (var (topic, payload) in again)
+            {
+                Publish(topic, payload);
+            }
+
             RequestNext();
+        }
+    }
+
+    /// <summary>
+    /// Every 10 s while connected, the updates still unacknowledged go again (and the next execution is asked for):
+    /// a reply lost while the cloud's side of the broker was reconnecting does not leave a job IN_PROGRESS forever.
+    /// </summary>
+    private async Task ResendAsync()
+    {
+        using var timer = new PeriodicTimer(ResendInterval, _nucleus.Context.Time);
+        while (await timer.WaitForNextTickAsync(_stop.Token).ConfigureAwait(false))
+        {
+            List<(string Topic, JsonObject Payload)> again;
+            lock (_unacknowledged)
+            {
+                again = [.. _unacknowledged.Values];
+            }
+
+            if (again.Count == 0 || !_nucleus.IoTCore.IsOnline)
+            {
+                continue;
+            }
+
+            foreach (var (topic, payload) in again)
+            {
+                Publish(topic, payload);
+            }
+
+            RequestNext();
+        }
+    }
+
+    private static readonly TimeSpan ResendInterval = TimeSpan.FromSeconds(10);
+
+    private void Acknowledged(CloudMessage message)
+    {
+        try
+        {
+            if (JsonNode.Parse(message.Payload.Span)?["clientToken"]?.GetValue<string>() is { } token)
+            {
+                lock (_unacknowledged)
+                {
+                    _unacknowledged.Remove(token);
+                }
+            }
+        }
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
+        {
+            CloudDeploymentLog.BadMessage(_logger, message.Topic, ex.Message);
         }
     }
 
@@ -329,14 +404,28 @@ public sealed class CloudDeploymentAgent : IAsyncDisposable
         }
 
         CloudDeploymentLog.Reporting(_logger, jobId, status, detailed ?? string.Empty, cause ?? string.Empty);
-        Publish($"{Jobs}{jobId}/{Namespace}/update", new JsonObject { ["status"] = status, ["statusDetails"] = details, ["clientToken"] = Guid.NewGuid().ToString() });
+        var token = Guid.NewGuid().ToString();
+        var topic = $"{Jobs}{jobId}/{Namespace}/update";
+        var payload = new JsonObject { ["status"] = status, ["statusDetails"] = details, ["clientToken"] = token };
+        lock (_unacknowledged)
+        {
+            // Only the latest status of a job matters: an earlier unacknowledged one is superseded.
+            foreach (var stale in _unacknowledged.Where(u => u.Value.Topic == topic).Select(u => u.Key).ToList())
+            {
+                _unacknowledged.Remove(stale);
+            }
+
+            _unacknowledged[token] = (topic, payload);
+        }
+
+        Publish(topic, payload);
     }
 
     private void Publish(string topic, JsonObject payload)
     {
         try
         {
-            _nucleus.IoTCore.Publish(new CloudMessage { Topic = topic, Payload = JsonSerializer.SerializeToUtf8Bytes(payload, Relaxed), Qos = MqttQos.AtLeastOnce });
+            _nucleus.IoTCore.Publish(new CloudMessage { Topic = topic, Payload = JsonSerializer.SerializeToUtf8Bytes(payload, Relaxed), Qos = MqttQos.AtLeastOnce }, component: null);
         }
         catch (Exception ex) when (ex is MqttRequestException or SpoolerStoreException or ObjectDisposedException)
         {

@@ -98,6 +98,28 @@ public class DeviceGatewayTests
         Assert.That(execution["status"]!.GetValue<string>(), Is.EqualTo("QUEUED"), "gw-1 changed gw-2's execution");
     }
 
+    [Test]
+    public async Task AJobsAbortConfiguration_CancelsTheRestOnceEnoughDevicesFailed()
+    {
+        await _cli.SucceedAsync("iot", "add-thing-to-thing-group", "--thing-name", "gw-2", "--thing-group-name", "farms");
+        var created = await _cli.SucceedAsync("greengrassv2", "create-deployment", "--target-arn", $"arn:aws:iot:us-east-1:{_cloud.Keys.Default.AccountId}:thinggroup/farms",
+            "--components", """{"com.example.A":{"componentVersion":"1.0.0"}}""",
+            "--iot-job-configuration", """{"abortConfig":{"criteriaList":[{"failureType":"FAILED","action":"CANCEL","thresholdPercentage":50,"minNumberOfExecutedThings":1}]}}""");
+        var jobId = created!["iotJobId"]!.GetValue<string>();
+        await using var device = await MqttObserver.ConnectAsAsync(_broker, "gw-1", "$aws/things/gw-1/jobs/#");
+
+        var update = $"$aws/things/gw-1/jobs/{jobId}/namespace-aws-gg-deployment/update";
+        await device.PublishAsync(update, """{"status":"FAILED","statusDetails":{"detailed-deployment-status":"FAILED_ROLLBACK_COMPLETE"},"clientToken":"f1"}""");
+        await NextAsync(device, update + "/accepted");
+
+        var job = (await _cli.SucceedAsync("iot", "describe-job", "--job-id", jobId))!["job"]!;
+        Assert.That((job["status"]!.GetValue<string>(), job["reasonCode"]!.GetValue<string>()), Is.EqualTo(("CANCELED", "ABORTED")));
+        Assert.That(job["comment"]!.GetValue<string>(), Does.Contain("1 of 1 executed things FAILED"));
+        Assert.That(job["abortConfig"]!["criteriaList"]![0]!["thresholdPercentage"]!.GetValue<double>(), Is.EqualTo(50));
+        var other = (await _cli.SucceedAsync("iot", "describe-job-execution", "--job-id", jobId, "--thing-name", "gw-2"))!["execution"]!;
+        Assert.That(other["status"]!.GetValue<string>(), Is.EqualTo("CANCELED"), "the device that had not started gets nothing");
+    }
+
     private static async Task<JsonObject> NextAsync(MqttObserver device, string topic, Func<JsonObject, bool>? where = null)
     {
         JsonObject? found = null;

@@ -90,6 +90,34 @@ internal sealed class IotJobsService
         Changed(account, region, things);
     }
 
+    /// <summary>
+    /// The first criterion of the job's abortConfig that its finished executions meet (as IoT Jobs applies it: at
+    /// least minNumberOfExecutedThings finished, and the share of them that ended as failureType — FAILED, REJECTED,
+    /// TIMED_OUT or ALL of those — at or above thresholdPercentage), or null.
+    /// </summary>
+    private static string? AbortCriterionMet(JobRecord job)
+    {
+        if (job.Status != "IN_PROGRESS" || job.Configuration?["abortConfig"]?["criteriaList"] is not JsonArray criteria)
+        {
+            return null;
+        }
+
+        var executed = job.Executions.Values.Where(e => e.Status is "SUCCEEDED" or "FAILED" or "REJECTED" or "TIMED_OUT").ToList();
+        foreach (var criterion in criteria.OfType<JsonObject>())
+        {
+            var type = criterion["failureType"]?.GetValue<string>() ?? "FAILED";
+            var minimum = criterion["minNumberOfExecutedThings"]?.GetValue<int>() ?? 1;
+            var threshold = criterion["thresholdPercentage"]?.GetValue<double>() ?? 100;
+            var failed = executed.Count(e => type == "ALL" ? e.Status is "FAILED" or "REJECTED" or "TIMED_OUT" : e.Status == type);
+            if (executed.Count >= minimum && executed.Count > 0 && failed * 100.0 / executed.Count >= threshold)
+            {
+                return System.FormattableString.Invariant($"{failed} of {executed.Count} executed things {type} (threshold {threshold} %, at least {minimum} executed)");
+            }
+        }
+
+        return null;
+    }
+
     private void Changed(string account, string region, IEnumerable<string> things)
     {
         foreach (var thing in things)
@@ -136,6 +164,7 @@ internal sealed class IotJobsService
         rejectionCode = null;
         var store = StoreOf(account, region);
         (JobRecord, JobExecutionRecord)? result = null;
+        var changed = new List<string>();
         lock (store.Sync)
         {
             if (!store.Jobs.TryGetValue(jobId, out var job) || !job.Executions.TryGetValue(thing, out var execution))
@@ -173,11 +202,18 @@ internal sealed class IotJobsService
             execution.VersionNumber++;
             execution.LastUpdatedAt = now;
             job.LastUpdatedAt = now;
+            changed.Add(thing);
+            if (AbortCriterionMet(job) is { } criterion)
+            {
+                JobStore.Cancel(job, "ABORTED", $"Job canceled by its abort configuration: {criterion}.", force: false, now);
+                changed.AddRange(job.Executions.Keys.Where(t => t != thing));
+            }
+
             store.Save();
             result = (job, execution);
         }
 
-        Changed(account, region, [thing]);
+        Changed(account, region, changed);
         return result;
     }
 

@@ -106,12 +106,12 @@ internal static class PubSubJson
                 var number = double.Parse(element.GetRawText(), NumberStyles.Float, CultureInfo.InvariantCulture);
                 if (double.IsFinite(number))
                 {
-                    writer.WriteRawValue(JavaNumbers.DoubleToString(number), skipInputValidation: true);
+                    writer.WriteRawValue(Fogline.Greengrass.Recipes.JavaNumbers.DoubleToString(number), skipInputValidation: true);
                 }
                 else
                 {
                     infinity = true;
-                    writer.WriteStringValue(JavaNumbers.DoubleToString(number));
+                    writer.WriteStringValue(Fogline.Greengrass.Recipes.JavaNumbers.DoubleToString(number));
                 }
 
                 break;

@@ -410,7 +410,7 @@ internal static class ShadowJson
                 break;
             case JDouble d:
                 // Jackson quotes the non-finite values (QUOTE_NON_NUMERIC_NUMBERS).
-                var text = JavaNumbers.DoubleToString(d.Value);
+                var text = Fogline.Greengrass.Recipes.JavaNumbers.DoubleToString(d.Value);
                 if (double.IsFinite(d.Value))
                 {
                     output.Append(text);

@@ -195,7 +195,7 @@ public class PubSubMatchingTests
     [TestCase(-0.0, "-0.0")]
     [TestCase(0.0, "0.0")]
     public void NumbersAreWrittenAsJavaDoubleToString(double value, string expected) =>
-        Assert.That(JavaNumbers.DoubleToString(value), Is.EqualTo(expected));
+        Assert.That(Fogline.Greengrass.Recipes.JavaNumbers.DoubleToString(value), Is.EqualTo(expected));
 
     [Test]
     public void JsonMessages_AreReadAsAJavaMapAndWrittenBack()

@@ -20,7 +20,7 @@ public class ShadowJsonTests
     [TestCase(0.30000000000000004, "0.30000000000000004")]
     [TestCase(-12.75, "-12.75")]
     public void Doubles_AreWrittenAsJavaWritesThem(double value, string expected) =>
-        Assert.That(JavaNumbers.DoubleToString(value), Is.EqualTo(expected));
+        Assert.That(Fogline.Greengrass.Recipes.JavaNumbers.DoubleToString(value), Is.EqualTo(expected));
 
     [Test]
     public void Documents_AreWrittenAsJacksonWritesThem()

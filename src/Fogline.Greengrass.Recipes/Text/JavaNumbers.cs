@@ -1,11 +1,11 @@
 using System.Globalization;
 using System.Text;
 
-namespace Fogline.LocalNucleus;
+namespace Fogline.Greengrass.Recipes;
 
 /// <summary>
-/// Numbers written as the Nucleus (Java) writes them, where the local Nucleus re-serializes JSON the Nucleus would:
-/// pub/sub JSON messages (Gson) and shadow documents (Jackson) both write doubles with <c>Double.toString</c>.
+/// Numbers written as the Nucleus (Java) writes them: recipe and configuration values, pub/sub JSON messages (Gson)
+/// and shadow documents (Jackson) all write doubles with <c>Double.toString</c>.
 /// </summary>
 public static class JavaNumbers
 {

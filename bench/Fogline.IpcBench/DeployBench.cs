@@ -59,14 +59,14 @@ internal static class DeployBench
         try
         {
             await using var broker = await MosquittoBroker.StartAsync();
-            var (certificate, key) = await broker.Pki.IssueServerAsync("dataplane");
+            var (certificate, key) = broker.Pki.IssueServer("dataplane");
             await using var cloud = await LocalCloudServer.StartAsync(new LocalCloudOptions
             {
                 DataDirectory = Path.Combine(directory, "cloud"),
                 ComponentProcessingDelay = TimeSpan.Zero,
                 CapturedRequests = 0,
-                Broker = await broker.ClientOptionsAsync(MosquittoBroker.Cloud),
-                DataPlane = new DataPlaneOptions { CertificateFile = certificate, PrivateKeyFile = key, DevicesCaFile = broker.Pki.CaCertificate },
+                Broker = broker.ClientOptions(MosquittoBroker.Cloud),
+                DataPlane = new DataPlaneOptions { CertificateFile = certificate, PrivateKeyFile = key, DevicesCaFile = broker.Pki.CaCertificateFile },
             });
             await cloud.BrokerConnected.WaitAsync(TimeSpan.FromSeconds(20));
             var keys = cloud.Keys.Default;
@@ -87,7 +87,7 @@ internal static class DeployBench
             {
                 RootPath = Path.Combine(directory, "device"),
                 ThingName = "bench-device",
-                IoTCore = new IoTCoreOptions { Broker = await broker.ClientOptionsAsync("bench-device") },
+                IoTCore = new IoTCoreOptions { Broker = broker.ClientOptions("bench-device") },
                 DataPlaneEndpoint = cloud.DataPlaneEndpoint,
             });
             while (!nucleus.IoTCore.IsOnline)
@@ -135,7 +135,7 @@ internal static class DeployBench
             var cli = Path.Combine(Program.FindRepositoryRoot() ?? ".", "tools", "Fogline.LocalNucleus.Cli", "bin", "Release", "net10.0", "local-nucleus.dll");
             if (File.Exists(cli))
             {
-                var device = await broker.ClientOptionsAsync("bench-memory");
+                var device = broker.ClientOptions("bench-memory");
                 var emulated = await IdleRssAsync(cli, Path.Combine(directory, "rss-emulated"), []);
                 var connected = await IdleRssAsync(cli, Path.Combine(directory, "rss-mqtt"),
                     ["--thing-name", "bench-memory", "--iot-endpoint", "127.0.0.1", "--mqtt-port", broker.Port.ToString(CultureInfo.InvariantCulture), "--cert", device.CertificateFile, "--private-key", device.PrivateKeyFile, "--root-ca", device.RootCaFile]);

@@ -43,7 +43,7 @@ internal static class IoTCoreBench
         }
 
         await using var broker = await MosquittoBroker.StartAsync();
-        var (certificate, key) = await broker.Pki.IssueClientAsync("bench");
+        var (certificate, key) = broker.Pki.IssueClient("bench");
         var brokerOptions = new MqttBrokerOptions
         {
             Endpoint = "127.0.0.1",
@@ -51,7 +51,7 @@ internal static class IoTCoreBench
             ClientId = "bench",
             CertificateFile = certificate,
             PrivateKeyFile = key,
-            RootCaFile = broker.Pki.CaCertificate,
+            RootCaFile = broker.Pki.CaCertificateFile,
         };
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"PublishToIoTCore, QoS 1, {PayloadBytes}-byte payloads: {messages:N0} messages with 32 in flight for throughput; {rate} messages/s for {seconds} s for latency"));
         Console.WriteLine();

@@ -1,4 +1,5 @@
 using Fogline.LocalCloud.Auth;
+using Fogline.LocalCloud.Devices;
 
 namespace Fogline.LocalCloud;
 
@@ -14,13 +15,14 @@ public sealed class LocalCloudDirectory : IAsyncDisposable
     private readonly FileStream? _lock;
     private readonly LocalCloudServer? _server;
 
-    private LocalCloudDirectory(string path, Uri endpoint, CloudKeys keys, FileStream? heldLock, LocalCloudServer? server)
+    private LocalCloudDirectory(string path, Uri endpoint, CloudKeys keys, FileStream? heldLock, LocalCloudServer? server, DeviceNetwork? devices = null)
     {
         Path = path;
         Endpoint = endpoint;
         Keys = keys;
         _lock = heldLock;
         _server = server;
+        Network = devices;
     }
 
     /// <summary>The state directory.</summary>
@@ -34,6 +36,9 @@ public sealed class LocalCloudDirectory : IAsyncDisposable
 
     /// <summary>The server when this process runs it (null when another process does).</summary>
     public LocalCloudServer? Server => _server;
+
+    /// <summary>The devices' side (broker, CA, data plane) when this process started the cloud with it.</summary>
+    public DeviceNetwork? Network { get; }
 
     /// <summary>Whether this process started the cloud.</summary>
     public bool Embedded => _server is not null;
@@ -49,11 +54,12 @@ public sealed class LocalCloudDirectory : IAsyncDisposable
             "fogline", "cloud");
 
     /// <summary>
-    /// Serves <paramref name="path"/>: starts a cloud on it in this process (on <paramref name="port"/>), or, when
+    /// Serves <paramref name="path"/>: starts a cloud on it in this process (on <paramref name="port"/>, with the
+    /// devices' broker and data plane when <paramref name="devices"/> is given), or, when
     /// <paramref name="reuseRunning"/> and another process serves it, connects to that one.
     /// </summary>
     /// <exception cref="LocalCloudBusyException">Another process serves the directory and <paramref name="reuseRunning"/> is false.</exception>
-    public static async Task<LocalCloudDirectory> OpenAsync(string path, bool reuseRunning, int port = 0, Func<LocalCloudOptions, LocalCloudOptions>? configure = null, CancellationToken cancellationToken = default)
+    public static async Task<LocalCloudDirectory> OpenAsync(string path, bool reuseRunning, int port = 0, Func<LocalCloudOptions, LocalCloudOptions>? configure = null, DeviceNetworkOptions? devices = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(path);
         Directory.CreateDirectory(path);
@@ -75,15 +81,39 @@ public sealed class LocalCloudDirectory : IAsyncDisposable
             return new LocalCloudDirectory(path, new Uri(running), CloudKeys.LoadOrCreate(path), null, null);
         }
 
+        DeviceNetwork? network = null;
         try
         {
+            // Only the process holding the lock may (re)start the directory's broker.
+            network = devices is null ? null : await DeviceNetwork.StartAsync(path, devices, cancellationToken).ConfigureAwait(false);
             var options = new LocalCloudOptions { DataDirectory = path, Port = port };
-            var server = await LocalCloudServer.StartAsync(configure?.Invoke(options) ?? options, cancellationToken).ConfigureAwait(false);
+            options = configure?.Invoke(options) ?? options;
+            var server = await LocalCloudServer.StartAsync(network?.Configure(options) ?? options, cancellationToken).ConfigureAwait(false);
+            if (network is not null)
+            {
+                try
+                {
+                    await server.BrokerConnected.WaitAsync(TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
+                }
+                catch (TimeoutException)
+                {
+                    await server.DisposeAsync().ConfigureAwait(false);
+                    var (host, mqttPort) = network.MqttEndpoint;
+                    throw new InvalidOperationException($"the cloud could not join the devices' MQTT broker at {host}:{mqttPort} within 30 s" + (network.Broker is null ? string.Empty : $" (its log: {network.Broker.LogFile})"));
+                }
+
+                network.Announce(server);
+            }
             File.WriteAllText(endpointPath, server.Endpoint.ToString());
-            return new LocalCloudDirectory(path, server.Endpoint, server.Keys, heldLock, server);
+            return new LocalCloudDirectory(path, server.Endpoint, server.Keys, heldLock, server, network);
         }
         catch
         {
+            if (network is not null)
+            {
+                await network.DisposeAsync().ConfigureAwait(false);
+            }
+
             await heldLock.DisposeAsync().ConfigureAwait(false);
             throw;
         }
@@ -96,6 +126,11 @@ public sealed class LocalCloudDirectory : IAsyncDisposable
         {
             File.Delete(System.IO.Path.Combine(Path, "endpoint"));
             await _server.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (Network is not null)
+        {
+            await Network.DisposeAsync().ConfigureAwait(false);
         }
 
         if (_lock is not null)

@@ -1,61 +1,35 @@
+using System.Text.Json.Nodes;
 using Fogline.Greengrass.Ipc;
 using Fogline.LocalCloud;
 using Fogline.LocalNucleus;
 using Fogline.LocalNucleus.IoTCore;
+using Fogline.LocalNucleus.IoTCore.Mqtt;
 
 namespace Fogline.CloudDeployment.Tests;
 
 /// <summary>
-/// Two local Nucleus devices in a thing group take deployments made with Debian's AWS CLI against the local cloud:
-/// IoT Jobs through Mosquitto (mutual TLS, per-device ACLs), components and artifacts through the data plane with
-/// the devices' certificates. A working version reaches SUCCEEDED; one that crash-loops rolls back to the previous
-/// (FAILED_ROLLBACK_COMPLETE); one that does not exist, or whose artifact no longer matches its digest, changes
-/// nothing (FAILED_NO_STATE_CHANGE).
+/// Two local Nucleus devices in the thing group <c>farms</c> take deployments made with Debian's AWS CLI against
+/// the local cloud: IoT Jobs through Mosquitto (mutual TLS, per-device ACLs), components and artifacts through the
+/// data plane with the devices' certificates. How the cloud, the broker and the devices are started is the
+/// fixture's.
 /// </summary>
 [Category("Conformance")]
 [CancelAfter(300_000)]
-public class CloudDeploymentTests
+public abstract class FleetTests
 {
-    private static readonly string[] Devices = ["gw-1", "gw-2"];
-    private MosquittoBroker _broker = null!;
-    private LocalCloudServer _cloud = null!;
-    private AwsCli _cli = null!;
-    private string _directory = null!;
-    private readonly List<Nucleus> _nuclei = [];
+    protected static readonly string[] Devices = ["gw-1", "gw-2"];
+    protected readonly List<Nucleus> _nuclei = [];
+    protected AwsCli _cli = null!;
+    protected string _directory = null!;
 
-    private string Account => _cloud.Keys.Default.AccountId;
+    protected abstract string Account { get; }
 
     [SetUp]
     public async Task Start()
     {
         _directory = Directory.CreateTempSubdirectory("fogline-fleet-").FullName;
-        // Persistent, as AWS IoT Core is: the cloud's subscriptions and the messages queued for it survive a restart.
-        _broker = await MosquittoBroker.StartAsync(persistent: true);
-        var (certificate, key) = await _broker.Pki.IssueServerAsync("dataplane");
-        _cloud = await LocalCloudServer.StartAsync(new LocalCloudOptions
-        {
-            DataDirectory = Path.Combine(_directory, "cloud"),
-            ComponentProcessingDelay = TimeSpan.Zero,
-            Broker = await _broker.ClientOptionsAsync(MosquittoBroker.Cloud),
-            DataPlane = new DataPlaneOptions { CertificateFile = certificate, PrivateKeyFile = key, DevicesCaFile = _broker.Pki.CaCertificate },
-        });
-        _cli = new AwsCli(_cloud.Endpoint, _cloud.Keys.Default.AccessKeyId, _cloud.Keys.Default.SecretAccessKey);
-        await _cloud.BrokerConnected.WaitAsync(TimeSpan.FromSeconds(20));
-        await _cli.SucceedAsync("iot", "create-thing-group", "--thing-group-name", "farms");
+        await StartCloudAndDevicesAsync();
         await _cli.SucceedAsync("s3api", "create-bucket", "--bucket", "fleet-artifacts");
-        foreach (var thing in Devices)
-        {
-            await _cli.SucceedAsync("iot", "create-thing", "--thing-name", thing);
-            await _cli.SucceedAsync("iot", "add-thing-to-thing-group", "--thing-name", thing, "--thing-group-name", "farms");
-            _nuclei.Add(await Nucleus.StartAsync(new NucleusOptions
-            {
-                RootPath = Path.Combine(_directory, thing),
-                ThingName = thing,
-                IoTCore = new IoTCoreOptions { Broker = await _broker.ClientOptionsAsync(thing) },
-                DataPlaneEndpoint = _cloud.DataPlaneEndpoint,
-            }));
-        }
-
         await PublishAsync("1.0.0", "echo hello from {iot:thingName}; exec sleep 600");
         await PublishAsync("1.0.1", "echo this version is broken; exit 1");
     }
@@ -70,9 +44,130 @@ public class CloudDeploymentTests
 
         // NUnit runs every test of a fixture on the same instance.
         _nuclei.Clear();
-        await _cloud.DisposeAsync();
-        await _broker.DisposeAsync();
+        await StopCloudAsync();
         Directory.Delete(_directory, recursive: true);
+    }
+
+    /// <summary>Starts the cloud and the broker, registers <see cref="Devices"/> in <c>farms</c> and starts them; sets <see cref="_cli"/>.</summary>
+    protected abstract Task StartCloudAndDevicesAsync();
+
+    protected abstract Task StopCloudAsync();
+
+    protected async Task PublishAsync(string version, string script)
+    {
+        var file = Path.Combine(_directory, $"hello-{version}.sh");
+        await File.WriteAllTextAsync(file, script.Replace("{iot:thingName}", "$AWS_IOT_THING_NAME", StringComparison.Ordinal) + "\n");
+        await _cli.SucceedAsync("s3api", "put-object", "--bucket", "fleet-artifacts", "--key", $"hello/{version}/hello.sh", "--body", file);
+        var recipe = Path.Combine(_directory, $"hello-{version}.yaml");
+        await File.WriteAllTextAsync(recipe, $$"""
+            RecipeFormatVersion: '2020-01-25'
+            ComponentName: com.example.Hello
+            ComponentVersion: '{{version}}'
+            ComponentPublisher: Example
+            Manifests:
+              - Platform:
+                  os: linux
+                Artifacts:
+                  - URI: s3://fleet-artifacts/hello/{{version}}/hello.sh
+                Lifecycle:
+                  Run: sh {artifacts:path}/hello.sh
+            """);
+        await _cli.SucceedAsync("greengrassv2", "create-component-version", "--inline-recipe", "fileb://" + recipe);
+    }
+
+    protected async Task<string> DeployAsync(string component, string version)
+    {
+        var created = await _cli.SucceedAsync("greengrassv2", "create-deployment", "--target-arn", $"arn:aws:iot:us-east-1:{Account}:thinggroup/farms",
+            "--components", $$$"""{"{{{component}}}":{"componentVersion":"{{{version}}}"}}""");
+        return created!["iotJobId"]!.GetValue<string>();
+    }
+
+    /// <summary>Waits until every device's execution of the job is <paramref name="status"/> with the detailed status; returns the failure causes.</summary>
+    protected async Task<List<string>> ExecutionsAsync(string jobId, string status, string detailed)
+    {
+        var causes = new List<string>();
+        foreach (var thing in Devices)
+        {
+            System.Text.Json.Nodes.JsonNode? execution = null;
+            await Eventually.UntilAsync(async () =>
+            {
+                execution = (await _cli.SucceedAsync("iot", "describe-job-execution", "--job-id", jobId, "--thing-name", thing))!["execution"];
+                return execution!["status"]!.GetValue<string>() is "SUCCEEDED" or "FAILED" or "REJECTED";
+            }, $"{thing}: job {jobId} finished", TimeSpan.FromSeconds(120));
+            var details = execution!["statusDetails"]?["detailsMap"];
+            Assert.That((execution["status"]!.GetValue<string>(), details?["detailed-deployment-status"]?.GetValue<string>()), Is.EqualTo((status, detailed)), $"{thing}: {execution.ToJsonString()}");
+            causes.Add(details?["deployment-failure-cause"]?.GetValue<string>() ?? string.Empty);
+        }
+
+        return causes;
+    }
+
+    protected static (LifecycleState, string) State(Nucleus nucleus, string component) =>
+        nucleus.Components.TryGet(component, out var record) ? (record.State, record.Version) : (default, string.Empty);
+}
+
+/// <summary>
+/// What a newcomer does: <c>fogline cloud start</c> (the cloud with its Mosquitto, CA and data plane), then
+/// <c>fogline cloud device add THING --group farms</c> for each device, each started from the configuration that wrote
+/// (read as <c>local-nucleus start --init-config</c> reads it). A working version reaches SUCCEEDED; one that
+/// crash-loops rolls back to the previous (FAILED_ROLLBACK_COMPLETE); one that does not exist, or whose artifact no
+/// longer matches its digest, changes nothing (FAILED_NO_STATE_CHANGE).
+/// </summary>
+public class CloudDeploymentTests : FleetTests
+{
+    private readonly CancellationTokenSource _stopCloud = new();
+    private Task<int> _cloud = null!;
+    private StringWriter _cloudOutput = null!;
+    private CloudKeys _keys = null!;
+
+    protected override string Account => _keys.Default.AccountId;
+
+    private string CloudDirectory => Path.Combine(_directory, "cloud");
+
+    protected override async Task StartCloudAndDevicesAsync()
+    {
+        _cloudOutput = new StringWriter();
+        var error = new StringWriter();
+        _cloud = Task.Run(() => Fogline.Cli.Cli.RunAsync(["cloud", "start", "--cloud-dir", CloudDirectory, "--port", "0", "--mqtt-port", "0", "--data-plane-port", "0"], TextWriter.Synchronized(_cloudOutput), TextWriter.Synchronized(error), _stopCloud.Token));
+        var endpointFile = Path.Combine(CloudDirectory, "endpoint");
+        await Eventually.UntilAsync(() => File.Exists(endpointFile) || _cloud.IsCompleted, "fogline cloud start serves", TimeSpan.FromSeconds(60));
+        Assert.That(_cloud.IsCompleted, Is.False, () => $"fogline cloud start ended: {_cloudOutput}{error}");
+        Assert.That(_cloudOutput.ToString(), Does.Contain("devices: MQTT on 127.0.0.1:").And.Contain("Greengrass data plane on https://127.0.0.1:"));
+        _keys = CloudKeys.LoadOrCreate(CloudDirectory);
+        _cli = new AwsCli(new Uri(File.ReadAllText(endpointFile).Trim()), _keys.Default.AccessKeyId, _keys.Default.SecretAccessKey);
+        foreach (var thing in Devices)
+        {
+            var output = new StringWriter();
+            var failure = new StringWriter();
+            var exit = await Fogline.Cli.Cli.RunAsync(["cloud", "device", "add", thing, "--group", "farms", "--attribute", "site=north", "--cloud-dir", CloudDirectory], output, failure);
+            Assert.That(exit, Is.EqualTo(0), () => $"{output}{failure}");
+            Assert.That(output.ToString(), Does.Contain($"--init-config {Path.Combine(CloudDirectory, "devices", "things", thing, "config.yaml")}"));
+            _nuclei.Add(await StartFromInitConfigAsync(thing, Path.Combine(CloudDirectory, "devices", "things", thing, "config.yaml")));
+        }
+
+        var group = await _cli.SucceedAsync("iot", "list-things-in-thing-group", "--thing-group-name", "farms");
+        Assert.That(group!["things"]!.AsArray().Select(t => t!.GetValue<string>()), Is.EquivalentTo(Devices));
+    }
+
+    protected override async Task StopCloudAsync()
+    {
+        await _stopCloud.CancelAsync();
+        Assert.That(await _cloud, Is.EqualTo(0), () => _cloudOutput.ToString());
+        Assert.That(_cloudOutput.ToString(), Does.Contain("local Greengrass cloud stopped"));
+    }
+
+    /// <summary>A device as <c>local-nucleus start --init-config</c> starts it: the thing name, the IoT Core connection and the data plane from the file.</summary>
+    private async Task<Nucleus> StartFromInitConfigAsync(string thing, string configFile)
+    {
+        var config = (JsonObject)Fogline.Greengrass.Recipes.ConfigurationDocument.Parse(await File.ReadAllTextAsync(configFile), configFile)!;
+        Assert.That(config["system"]!["thingName"]!.GetValue<string>(), Is.EqualTo(thing));
+        return await Nucleus.StartAsync(new NucleusOptions
+        {
+            RootPath = Path.Combine(_directory, thing),
+            ThingName = thing,
+            IoTCore = NucleusMqttConfiguration.Read(config, Path.GetDirectoryName(configFile)!, thing),
+            DataPlaneEndpoint = NucleusMqttConfiguration.DataPlane(config),
+        });
     }
 
     [Test]
@@ -129,6 +224,53 @@ public class CloudDeploymentTests
             Assert.That(State(nucleus, "com.example.Hello"), Is.EqualTo((LifecycleState.Running, "1.0.0")), "nothing was activated");
         }
     }
+}
+
+/// <summary>
+/// The broker going away in the middle of a deployment: the devices finish it offline and report when the broker is
+/// back (a broker the test stops and starts, persistent as AWS IoT Core is).
+/// </summary>
+public class BrokerOutageTests : FleetTests
+{
+    private MosquittoBroker _broker = null!;
+    private LocalCloudServer _cloud = null!;
+
+    protected override string Account => _cloud.Keys.Default.AccountId;
+
+    protected override async Task StartCloudAndDevicesAsync()
+    {
+        // Persistent, as AWS IoT Core is: the cloud's subscriptions and the messages queued for it survive a restart.
+        _broker = await MosquittoBroker.StartAsync(persistent: true);
+        var (certificate, key) = _broker.Pki.IssueServer("dataplane");
+        _cloud = await LocalCloudServer.StartAsync(new LocalCloudOptions
+        {
+            DataDirectory = Path.Combine(_directory, "cloud"),
+            ComponentProcessingDelay = TimeSpan.Zero,
+            Broker = _broker.ClientOptions(MosquittoBroker.Cloud),
+            DataPlane = new DataPlaneOptions { CertificateFile = certificate, PrivateKeyFile = key, DevicesCaFile = _broker.Pki.CaCertificateFile },
+        });
+        _cli = new AwsCli(_cloud.Endpoint, _cloud.Keys.Default.AccessKeyId, _cloud.Keys.Default.SecretAccessKey);
+        await _cloud.BrokerConnected.WaitAsync(TimeSpan.FromSeconds(20));
+        await _cli.SucceedAsync("iot", "create-thing-group", "--thing-group-name", "farms");
+        foreach (var thing in Devices)
+        {
+            await _cli.SucceedAsync("iot", "create-thing", "--thing-name", thing);
+            await _cli.SucceedAsync("iot", "add-thing-to-thing-group", "--thing-name", thing, "--thing-group-name", "farms");
+            _nuclei.Add(await Nucleus.StartAsync(new NucleusOptions
+            {
+                RootPath = Path.Combine(_directory, thing),
+                ThingName = thing,
+                IoTCore = new IoTCoreOptions { Broker = _broker.ClientOptions(thing) },
+                DataPlaneEndpoint = _cloud.DataPlaneEndpoint,
+            }));
+        }
+    }
+
+    protected override async Task StopCloudAsync()
+    {
+        await _cloud.DisposeAsync();
+        await _broker.DisposeAsync();
+    }
 
     [Test]
     public async Task TheBrokerGoingAwayMidDeployment_TheDevicesFinish_AndReportWhenItIsBack()
@@ -163,56 +305,4 @@ public class CloudDeploymentTests
         await _broker.RestartAsync();
         await ExecutionsAsync(job, "SUCCEEDED", "SUCCESSFUL");
     }
-
-    private async Task PublishAsync(string version, string script)
-    {
-        var file = Path.Combine(_directory, $"hello-{version}.sh");
-        await File.WriteAllTextAsync(file, script.Replace("{iot:thingName}", "$AWS_IOT_THING_NAME", StringComparison.Ordinal) + "\n");
-        await _cli.SucceedAsync("s3api", "put-object", "--bucket", "fleet-artifacts", "--key", $"hello/{version}/hello.sh", "--body", file);
-        var recipe = Path.Combine(_directory, $"hello-{version}.yaml");
-        await File.WriteAllTextAsync(recipe, $$"""
-            RecipeFormatVersion: '2020-01-25'
-            ComponentName: com.example.Hello
-            ComponentVersion: '{{version}}'
-            ComponentPublisher: Example
-            Manifests:
-              - Platform:
-                  os: linux
-                Artifacts:
-                  - URI: s3://fleet-artifacts/hello/{{version}}/hello.sh
-                Lifecycle:
-                  Run: sh {artifacts:path}/hello.sh
-            """);
-        await _cli.SucceedAsync("greengrassv2", "create-component-version", "--inline-recipe", "fileb://" + recipe);
-    }
-
-    private async Task<string> DeployAsync(string component, string version)
-    {
-        var created = await _cli.SucceedAsync("greengrassv2", "create-deployment", "--target-arn", $"arn:aws:iot:us-east-1:{Account}:thinggroup/farms",
-            "--components", $$$"""{"{{{component}}}":{"componentVersion":"{{{version}}}"}}""");
-        return created!["iotJobId"]!.GetValue<string>();
-    }
-
-    /// <summary>Waits until every device's execution of the job is <paramref name="status"/> with the detailed status; returns the failure causes.</summary>
-    private async Task<List<string>> ExecutionsAsync(string jobId, string status, string detailed)
-    {
-        var causes = new List<string>();
-        foreach (var thing in Devices)
-        {
-            System.Text.Json.Nodes.JsonNode? execution = null;
-            await Eventually.UntilAsync(async () =>
-            {
-                execution = (await _cli.SucceedAsync("iot", "describe-job-execution", "--job-id", jobId, "--thing-name", thing))!["execution"];
-                return execution!["status"]!.GetValue<string>() is "SUCCEEDED" or "FAILED" or "REJECTED";
-            }, $"{thing}: job {jobId} finished", TimeSpan.FromSeconds(120));
-            var details = execution!["statusDetails"]?["detailsMap"];
-            Assert.That((execution["status"]!.GetValue<string>(), details?["detailed-deployment-status"]?.GetValue<string>()), Is.EqualTo((status, detailed)), $"{thing}: {execution.ToJsonString()}");
-            causes.Add(details?["deployment-failure-cause"]?.GetValue<string>() ?? string.Empty);
-        }
-
-        return causes;
-    }
-
-    private static (LifecycleState, string) State(Nucleus nucleus, string component) =>
-        nucleus.Components.TryGet(component, out var record) ? (record.State, record.Version) : (default, string.Empty);
 }

@@ -20,7 +20,7 @@ public class DataPlaneTests
         """;
 
     private string _directory = null!;
-    private TestPki _pki = null!;
+    private CertificateAuthority _pki = null!;
     private LocalCloudServer _cloud = null!;
     private AwsCli _cli = null!;
 
@@ -28,13 +28,13 @@ public class DataPlaneTests
     public async Task Start()
     {
         _directory = Directory.CreateTempSubdirectory("fogline-dataplane-").FullName;
-        _pki = await TestPki.CreateAsync(Path.Combine(_directory, "pki"), "devices");
-        var (certificate, key) = await _pki.IssueServerAsync();
+        _pki = CertificateAuthority.OpenOrCreate(Path.Combine(_directory, "pki"), "devices");
+        var (certificate, key) = _pki.IssueServer("server");
         _cloud = await LocalCloudServer.StartAsync(new LocalCloudOptions
         {
             DataDirectory = Path.Combine(_directory, "cloud"),
             ComponentProcessingDelay = TimeSpan.Zero,
-            DataPlane = new DataPlaneOptions { CertificateFile = certificate, PrivateKeyFile = key, DevicesCaFile = _pki.CaCertificate },
+            DataPlane = new DataPlaneOptions { CertificateFile = certificate, PrivateKeyFile = key, DevicesCaFile = _pki.CaCertificateFile },
         });
         _cli = new AwsCli(_cloud.Endpoint, _cloud.Keys.Default.AccessKeyId, _cloud.Keys.Default.SecretAccessKey);
         await _cli.SucceedAsync("iot", "create-thing", "--thing-name", "gw-1");
@@ -86,7 +86,7 @@ public class DataPlaneTests
         var refused = await stranger.PostAsync(new Uri(_cloud.DataPlaneEndpoint!, "/greengrass/v2/resolveComponentCandidates"), Body(">=1.0.0"));
         Assert.That(refused.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
 
-        var rogue = await TestPki.CreateAsync(Path.Combine(_directory, "rogue"), "rogue");
+        var rogue = CertificateAuthority.OpenOrCreate(Path.Combine(_directory, "rogue"), "rogue");
         using var impostor = await ClientAsync("gw-1", rogue);
         await Assert.ThrowsAsync<HttpRequestException>(() => impostor.PostAsync(new Uri(_cloud.DataPlaneEndpoint!, "/greengrass/v2/resolveComponentCandidates"), Body(">=1.0.0")),
             "a certificate from another CA does not get through TLS");
@@ -104,11 +104,11 @@ public class DataPlaneTests
         $$$"""{"platform":{"attributes":{"os":"linux","architecture":"amd64"}},"componentCandidates":[{"componentName":"com.example.A","componentVersion":"1.0.0","versionRequirements":{"com.example.Root":"{{{requirement}}}"}}]}""",
         Encoding.UTF8, "application/json");
 
-    private async Task<HttpClient> ClientAsync(string thing, TestPki? issuer = null)
+    private async Task<HttpClient> ClientAsync(string thing, CertificateAuthority? issuer = null)
     {
-        var (certificate, key) = await (issuer ?? _pki).IssueClientAsync(thing);
+        var (certificate, key) = (issuer ?? _pki).IssueClient(thing);
         var trust = new X509Certificate2Collection();
-        trust.ImportFromPemFile(_pki.CaCertificate);
+        trust.ImportFromPemFile(_pki.CaCertificateFile);
         var handler = new SocketsHttpHandler
         {
             SslOptions = new SslClientAuthenticationOptions

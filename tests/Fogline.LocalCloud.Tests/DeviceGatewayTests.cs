@@ -22,7 +22,7 @@ public class DeviceGatewayTests
     {
         _broker = await MosquittoBroker.StartAsync();
         _directory = Directory.CreateTempSubdirectory("fogline-cloud-").FullName;
-        _cloud = await LocalCloudServer.StartAsync(new LocalCloudOptions { DataDirectory = _directory, Broker = await _broker.ClientOptionsAsync(MosquittoBroker.Cloud) });
+        _cloud = await LocalCloudServer.StartAsync(new LocalCloudOptions { DataDirectory = _directory, Broker = _broker.ClientOptions(MosquittoBroker.Cloud) });
         _cli = new AwsCli(_cloud.Endpoint, _cloud.Keys.Default.AccessKeyId, _cloud.Keys.Default.SecretAccessKey);
         await _cloud.BrokerConnected.WaitAsync(TimeSpan.FromSeconds(20));
         foreach (var thing in new[] { "gw-1", "gw-2" })

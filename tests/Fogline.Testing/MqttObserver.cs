@@ -26,9 +26,9 @@ public sealed class MqttObserver : IAsyncDisposable
     /// <summary>Connects as the client <paramref name="commonName"/> (a certificate issued for it, the broker's ACL for it) and subscribes to <paramref name="filters"/> (QoS 1).</summary>
     public static async Task<MqttObserver> ConnectAsAsync(MosquittoBroker broker, string commonName, params string[] filters)
     {
-        var (certificate, key) = await broker.Pki.IssueClientAsync(commonName);
+        var (certificate, key) = broker.Pki.IssueClient(commonName);
         var roots = new X509Certificate2Collection();
-        roots.ImportFromPemFile(broker.Pki.CaCertificate);
+        roots.ImportFromPemFile(broker.Pki.CaCertificateFile);
         var client = new MqttClientFactory().CreateMqttClient();
         var observer = new MqttObserver(client);
         client.ApplicationMessageReceivedAsync += e =>

@@ -4,7 +4,7 @@ using Fogline.Cli.Commands;
 namespace Fogline.Cli;
 
 /// <summary>
-/// The <c>fogline</c> command line: <c>component build|publish|list</c> with GDK's semantics, and <c>cloud start|env</c>
+/// The <c>fogline</c> command line: <c>component build|publish|list</c> with GDK's semantics, and <c>cloud start|env|device add</c>
 /// for the local Greengrass cloud. One class per verb in Commands/. Exit codes: 0 success, 1 failure (one
 /// <c>error: </c> line on stderr), 2 argument errors.
 /// </summary>
@@ -42,6 +42,7 @@ public static class Cli
         var cloud = new Command("cloud", "The local Greengrass cloud: S3, STS and Greengrass V2 on loopback, state on disk.");
         cloud.Subcommands.Add(CloudStartCommand.Create(options));
         cloud.Subcommands.Add(CloudEnvCommand.Create(options));
+        cloud.Subcommands.Add(CloudDeviceCommand.Create(options));
         command.Subcommands.Add(cloud);
 
         var parse = command.Parse(args);

@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Fogline.Greengrass.Ipc;
+using Fogline.LocalCloud.Auth;
 using Fogline.LocalNucleus.IoTCore;
 using Fogline.Mqtt;
 using Fogline.LocalNucleus.Tests.Infrastructure;
@@ -130,8 +131,8 @@ public class BrokerConnectionTests : IoTCoreTestBase
     [Test]
     public async Task ACertificateTheBrokerRefuses_IsLogged_RetriedWithBackoff_AndNothingCrashes()
     {
-        var rogue = await TestPki.CreateAsync(Path.Combine(_broker.Directory, "rogue"), "rogue");
-        var (certificate, key) = await rogue.IssueClientAsync("dev1");
+        var rogue = CertificateAuthority.OpenOrCreate(Path.Combine(_broker.Directory, "rogue"), "rogue");
+        var (certificate, key) = rogue.IssueClient("dev1");
         var logs = new CapturingLoggerFactory();
         await StartAsync(BrokerOptions("dev1", certificate, key), logs: logs);
         var client = await ConnectAsync("com.example.Sensor");
@@ -148,7 +149,7 @@ public class BrokerConnectionTests : IoTCoreTestBase
 
     private async Task StartWithBrokerAsync(string thing)
     {
-        var (certificate, key) = await _broker.Pki.IssueClientAsync(thing);
+        var (certificate, key) = _broker.Pki.IssueClient(thing);
         await StartAsync(BrokerOptions(thing, certificate, key));
         await Eventually.UntilAsync(() => Cloud.IsOnline, "connected to the broker", TimeSpan.FromSeconds(20));
     }
@@ -162,7 +163,7 @@ public class BrokerConnectionTests : IoTCoreTestBase
             ClientId = thing,
             CertificateFile = certificate,
             PrivateKeyFile = key,
-            RootCaFile = _broker.Pki.CaCertificate,
+            RootCaFile = _broker.Pki.CaCertificateFile,
             MinimumBackoff = TimeSpan.FromMilliseconds(200),
             MaximumBackoff = TimeSpan.FromSeconds(2),
         },

@@ -45,7 +45,12 @@ internal sealed class CloudTarget : IAsyncDisposable
             return new CloudTarget(new AwsClients(settings), where, null);
         }
 
-        var directory = options.CloudDirectory(parse);
+        return await OpenLocalAsync(options.CloudDirectory(parse), region, cancellationToken);
+    }
+
+    /// <summary>The local Greengrass cloud on <paramref name="directory"/> (the running one, else one started for this command).</summary>
+    public static async Task<CloudTarget> OpenLocalAsync(string directory, string? region, CancellationToken cancellationToken)
+    {
         var cloud = await LocalCloudDirectory.OpenAsync(directory, reuseRunning: true, cancellationToken: cancellationToken);
         var key = cloud.Keys.Default;
         var localSettings = AwsSettings.Resolve(region ?? "us-east-1", profile: null, endpointUrl: cloud.Endpoint.ToString(), credentials: new BasicAWSCredentials(key.AccessKeyId, key.SecretAccessKey));

@@ -42,9 +42,10 @@ public sealed class MosquittoBroker : IAsyncDisposable
     /// <summary>
     /// Makes a CA and the broker's files in a new temporary folder and starts the broker. A
     /// <paramref name="persistent"/> broker keeps its clients' sessions (subscriptions, queued QoS 1 messages) across
-    /// a graceful restart, as AWS IoT Core keeps them; otherwise a restart forgets them.
+    /// a graceful restart, as AWS IoT Core keeps them; otherwise a restart forgets them. <paramref name="deviceTopics"/>
+    /// replaces the topics each device may use (<c>%u</c> its name), as another IoT policy would.
     /// </summary>
-    public static async Task<MosquittoBroker> StartAsync(bool persistent = false)
+    public static async Task<MosquittoBroker> StartAsync(bool persistent = false, IReadOnlyList<string>? deviceTopics = null)
     {
         if (!MosquittoServer.IsInstalled)
         {
@@ -53,13 +54,14 @@ public sealed class MosquittoBroker : IAsyncDisposable
 
         var directory = System.IO.Directory.CreateTempSubdirectory("fogline-mosquitto-").FullName;
         var pki = CertificateAuthority.OpenOrCreate(Path.Combine(directory, "pki"), "test");
-        var server = await MosquittoServer.StartAsync(new MosquittoOptions
+        var options = new MosquittoOptions
         {
             Directory = Path.Combine(directory, "broker"),
             Authority = pki,
             PrivilegedClients = [Observer, Cloud],
             Persistent = persistent,
-        }).ConfigureAwait(false);
+        };
+        var server = await MosquittoServer.StartAsync(deviceTopics is null ? options : options with { DeviceTopics = deviceTopics }).ConfigureAwait(false);
         return new MosquittoBroker(directory, pki, server);
     }
 

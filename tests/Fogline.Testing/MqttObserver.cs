@@ -11,20 +11,28 @@ namespace Fogline.Testing;
 public sealed class MqttObserver : IAsyncDisposable
 {
     private readonly IMqttClient _client;
+    private MqttClientOptions? _options;
 
     private MqttObserver(IMqttClient client) => _client = client;
 
     /// <summary>Every message received, in order.</summary>
-    public ConcurrentQueue<(string Topic, byte[] Payload)> Received { get; } = new();
+    public ConcurrentQueue<(string Topic, byte[] Payload, int Qos)> Received { get; } = new();
 
     /// <summary>Called for each message as it arrives (on the client's receive loop), with the time it arrived (<see cref="System.Diagnostics.Stopwatch.GetTimestamp"/>).</summary>
     public Action<string, ReadOnlySequence<byte>, long>? OnMessage { get; set; }
 
-    /// <summary>Connects with the broker's <see cref="MosquittoBroker.Observer"/> certificate and subscribes to <paramref name="filters"/> (QoS 1).</summary>
+    /// <summary>Connects with the broker's <see cref="MosquittoBroker.Observer"/> certificate and subscribes to <paramref name="filters"/> (QoS 1, not its own messages).</summary>
     public static Task<MqttObserver> ConnectAsync(MosquittoBroker broker, params string[] filters) => ConnectAsAsync(broker, MosquittoBroker.Observer, filters);
 
     /// <summary>Connects as the client <paramref name="commonName"/> (a certificate issued for it, the broker's ACL for it) and subscribes to <paramref name="filters"/> (QoS 1).</summary>
-    public static async Task<MqttObserver> ConnectAsAsync(MosquittoBroker broker, string commonName, params string[] filters)
+    public static Task<MqttObserver> ConnectAsAsync(MosquittoBroker broker, string commonName, params string[] filters) => ConnectAsAsync(broker, commonName, persistentSession: false, filters);
+
+    /// <summary>
+    /// Connects as <paramref name="commonName"/> and subscribes to <paramref name="filters"/> (QoS 1). With a
+    /// <paramref name="persistentSession"/> (MQTT 5 session expiry of an hour) a persistent broker keeps the
+    /// subscriptions and queues QoS 1 messages while the observer is away; <see cref="ReconnectAsync"/> resumes it.
+    /// </summary>
+    public static async Task<MqttObserver> ConnectAsAsync(MosquittoBroker broker, string commonName, bool persistentSession, params string[] filters)
     {
         var (certificate, key) = broker.Pki.IssueClient(commonName);
         var roots = new X509Certificate2Collection();
@@ -40,7 +48,7 @@ public sealed class MqttObserver : IAsyncDisposable
             }
             else
             {
-                observer.Received.Enqueue((e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray()));
+                observer.Received.Enqueue((e.ApplicationMessage.Topic, e.ApplicationMessage.Payload.ToArray(), (int)e.ApplicationMessage.QualityOfServiceLevel));
             }
             return Task.CompletedTask;
         };
@@ -49,14 +57,26 @@ public sealed class MqttObserver : IAsyncDisposable
             .WithClientId(commonName)
             .WithProtocolVersion(MqttProtocolVersion.V500)
             .WithTlsOptions(o => o.UseTls().WithTargetHost("localhost").WithClientCertificates([X509Certificate2.CreateFromPemFile(certificate, key)]).WithTrustChain(roots))
+            .WithCleanStart(!persistentSession)
+            .WithSessionExpiryInterval(persistentSession ? 3600u : 0u)
             .Build();
+        observer._options = options;
         await client.ConnectAsync(options);
         foreach (var filter in filters)
         {
-            await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(filter, MqttQualityOfServiceLevel.AtLeastOnce).Build());
+            await client.SubscribeAsync(new MqttClientSubscribeOptionsBuilder().WithTopicFilter(f => f.WithTopic(filter).WithAtLeastOnceQoS().WithNoLocal()).Build());
         }
 
         return observer;
+    }
+
+    /// <summary>Connects again after the broker went away (a persistent session resumes, with what was queued for it).</summary>
+    public async Task ReconnectAsync()
+    {
+        if (!_client.IsConnected)
+        {
+            await _client.ConnectAsync(_options!);
+        }
     }
 
     /// <summary>Publishes a text payload with QoS 1.</summary>

@@ -5,7 +5,8 @@ namespace Fogline.LocalNucleus.Tests.Conformance;
 /// <summary>
 /// Every operation the local Nucleus implements, exercised twice with the same scenario and the same expectations:
 /// through our C# client and through the official Node.js client (npm aws-iot-device-sdk-v2), each connecting as a
-/// component with its own token and policies. Prints a table operation x client x pass.
+/// component with its own token and policies; the IoT Core scenarios a second time with the Nucleus connected to
+/// Mosquitto with mutual TLS (QoS 1 across a broker restart). Prints a table operation x client x pass.
 /// </summary>
 [Category("Conformance")]
 [NonParallelizable]
@@ -13,8 +14,10 @@ public class NucleusConformanceTests
 {
     private static readonly List<StepOutcome> Outcomes = [];
 
+    /// <summary>Every scenario with both clients; those that name <c>brokerTopics</c> (IoT Core) also through Mosquitto.</summary>
     public static IEnumerable<TestCaseData> Cases() =>
-        ScenarioRunner.Scenarios().SelectMany(s => new[] { new TestCaseData(s, "C#"), new TestCaseData(s, "Node.js") });
+        ScenarioRunner.Scenarios().SelectMany(s => new[] { new TestCaseData(s, "C#", false), new TestCaseData(s, "Node.js", false) }
+            .Concat(ScenarioRunner.UsesBroker(s) ? [new TestCaseData(s, "C#", true), new TestCaseData(s, "Node.js", true)] : []));
 
     [OneTimeTearDown]
     public void PrintTable()
@@ -48,9 +51,9 @@ public class NucleusConformanceTests
 
     [TestCaseSource(nameof(Cases))]
     [CancelAfter(120_000)]
-    public async Task Scenario(string scenario, string client)
+    public async Task Scenario(string scenario, string client, bool broker)
     {
-        var outcomes = await new ScenarioRunner().RunAsync(scenario, client);
+        var outcomes = await new ScenarioRunner().RunAsync(scenario, client, broker);
         lock (Outcomes)
         {
             Outcomes.AddRange(outcomes);

@@ -20,11 +20,29 @@ public sealed class ScenarioRunner
     public static IEnumerable<string> Scenarios() =>
         Directory.GetFiles(ScenarioDirectory, "*.json").Select(Path.GetFileNameWithoutExtension).Order()!;
 
-    public async Task<List<StepOutcome>> RunAsync(string scenario, string client)
+    /// <summary>Whether a scenario runs against a real broker too: it names the topics the device's IoT policy allows (<c>brokerTopics</c>).</summary>
+    public static bool UsesBroker(string scenario) =>
+        JsonNode.Parse(File.ReadAllText(Path.Combine(ScenarioDirectory, scenario + ".json")))?["brokerTopics"] is JsonArray;
+
+    /// <summary>
+    /// Runs <paramref name="scenario"/> with <paramref name="client"/>; with <paramref name="broker"/> the Nucleus
+    /// connects to Mosquitto with mutual TLS (the device allowed the scenario's IoT Core topics) instead of using the
+    /// emulated IoT Core.
+    /// </summary>
+    public async Task<List<StepOutcome>> RunAsync(string scenario, string client, bool broker = false)
     {
         var document = JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(ScenarioDirectory, scenario + ".json")))!.AsObject();
         var outcomes = new List<StepOutcome>();
-        await using var nucleus = await TestNucleus.StartAsync();
+        var brokerCloud = broker ? await BrokerCloud.StartAsync(document["brokerTopics"]!.AsArray().Select(t => t!.GetValue<string>()).ToList()) : null;
+        await using var brokerLifetime = brokerCloud;
+        await using var nucleus = await TestNucleus.StartAsync(brokerCloud is null ? null : root => new NucleusOptions { RootPath = root, ThingName = BrokerCloud.Thing, IoTCore = brokerCloud.DeviceOptions });
+        ICloudSide cloud = brokerCloud ?? (ICloudSide)new EmulatedCloud(nucleus.Nucleus);
+        if (brokerCloud is not null)
+        {
+            await brokerCloud.AttachAsync(nucleus.Nucleus);
+        }
+
+        var label = broker ? " [Mosquitto]" : string.Empty;
         var tokens = new Dictionary<string, string>();
         foreach (var (name, configuration) in document["components"]?.AsObject() ?? [])
         {
@@ -42,7 +60,7 @@ public sealed class ScenarioRunner
             string? operation = null;
             if (step["nucleus"] is { } verb)
             {
-                result = await NucleusStepAsync(nucleus.Nucleus, verb.GetValue<string>(), step);
+                result = await NucleusStepAsync(nucleus.Nucleus, cloud, verb.GetValue<string>(), step);
             }
             else
             {
@@ -63,7 +81,7 @@ public sealed class ScenarioRunner
             {
                 var differences = JsonMatch.Differences(expect, result);
                 var detail = differences.Count == 0 ? "ok" : $"step {step.ToJsonString()}: {string.Join("; ", differences)} (result {result?.ToJsonString()})";
-                outcomes.Add(new StepOutcome(operation ?? "(nucleus) " + step["nucleus"], client, differences.Count == 0, detail, scenario));
+                outcomes.Add(new StepOutcome((operation ?? "(nucleus) " + step["nucleus"]) + label, client, differences.Count == 0, detail, scenario));
             }
         }
 
@@ -99,7 +117,7 @@ public sealed class ScenarioRunner
 
     private static string Pascal(string name) => char.ToUpperInvariant(name[0]) + name[1..];
 
-    private async Task<JsonNode?> NucleusStepAsync(Nucleus nucleus, string verb, JsonObject step)
+    private async Task<JsonNode?> NucleusStepAsync(Nucleus nucleus, ICloudSide cloud, string verb, JsonObject step)
     {
         switch (verb)
         {
@@ -124,7 +142,7 @@ public sealed class ScenarioRunner
             case "await":
                 return await _background[step["name"]!.GetValue<string>()].WaitAsync(TimeSpan.FromSeconds(30));
             default:
-                return await ScenarioVerbs.RunAsync(nucleus, verb, step, _background);
+                return await ScenarioVerbs.RunAsync(nucleus, cloud, verb, step, _background);
         }
     }
 }

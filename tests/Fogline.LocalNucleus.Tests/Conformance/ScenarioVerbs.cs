@@ -1,55 +1,42 @@
-using System.Text;
 using System.Text.Json.Nodes;
 
 namespace Fogline.LocalNucleus.Tests.Conformance;
 
 /// <summary>
 /// Nucleus-side steps of the other areas, run by the C# harness for both clients:
-/// <c>offline</c>/<c>online</c> (the emulated IoT Core connection), <c>journal</c> (what reached the cloud, payloads as
-/// text), <c>sendToDevice</c> (a cloud-to-device message), <c>setSecrets</c>, <c>preUpdate</c>/<c>postUpdate</c>
+/// <c>offline</c>/<c>online</c> (the IoT Core connection), <c>journal</c> (what reached the cloud, payloads as
+/// text), <c>sendToDevice</c> (a cloud-to-device message) against the scenario's <see cref="ICloudSide"/>, <c>setSecrets</c>, <c>preUpdate</c>/<c>postUpdate</c>
 /// (component update notifications; <c>preUpdate</c> runs in the background under "as" and is collected with
 /// <c>await</c>), <c>state</c> (a component's lifecycle state), <c>metrics</c> (recorded component metrics).
 /// </summary>
 public static class ScenarioVerbs
 {
-    public static async Task<JsonNode?> RunAsync(Nucleus nucleus, string verb, JsonObject step, IDictionary<string, Task<JsonNode?>> background)
+    public static async Task<JsonNode?> RunAsync(Nucleus nucleus, ICloudSide cloud, string verb, JsonObject step, IDictionary<string, Task<JsonNode?>> background)
     {
         switch (verb)
         {
             case "offline":
-                nucleus.IoTCore.GoOffline();
+                await cloud.GoOfflineAsync();
                 return new JsonObject { ["online"] = nucleus.IoTCore.IsOnline };
             case "online":
-                nucleus.IoTCore.GoOnline();
+                await cloud.GoOnlineAsync();
                 return new JsonObject { ["online"] = nucleus.IoTCore.IsOnline };
             case "journal":
                 {
-                    var expected = step["count"]?.GetValue<int>() ?? 0;
-                    var deadline = Environment.TickCount64 + 10_000;
-                    var entries = nucleus.IoTCore.ReadJournal();
-                    while (entries.Count < expected && Environment.TickCount64 < deadline)
-                    {
-                        await Task.Delay(20);
-                        entries = nucleus.IoTCore.ReadJournal();
-                    }
-
+                    var entries = await cloud.JournalAsync(step["count"]?.GetValue<int>() ?? 0);
                     return new JsonObject
                     {
                         ["entries"] = new JsonArray([.. entries.Select(e => (JsonNode)new JsonObject
                         {
                             ["topic"] = e.Topic,
                             ["qos"] = e.Qos,
-                            ["payload"] = Encoding.UTF8.GetString(e.Payload),
+                            ["payload"] = e.Payload,
                         })]),
                     };
                 }
 
             case "sendToDevice":
-                {
-                    var result = nucleus.IoTCore.SendToDevice(step["topic"]!.GetValue<string>(), step["payload"]!.GetValue<string>());
-                    return new JsonObject { ["result"] = result.ToString() };
-                }
-
+                return new JsonObject { ["result"] = await cloud.SendToDeviceAsync(step["topic"]!.GetValue<string>(), step["payload"]!.GetValue<string>()) };
             case "setSecrets":
                 // Written to <root>/secrets.json and reloaded, as a person would set up the local secret manager
                 // (the store re-reads the file when asked for an ARN it does not hold).

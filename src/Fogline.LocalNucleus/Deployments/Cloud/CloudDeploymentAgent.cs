@@ -194,7 +194,16 @@ public sealed class CloudDeploymentAgent : IAsyncDisposable
 
             if (execution["jobDocument"] is not JsonObject document)
             {
-                Update(jobId, "FAILED", "FAILED_NO_STATE_CHANGE", "the job has no deployment document");
+                Update(jobId, "FAILED", "FAILED_NO_STATE_CHANGE", "Unable to parse the deployment document: the job has no deployment document");
+                return;
+            }
+
+            if (DocumentProblems(document) is { Count: > 0 } problems)
+            {
+                // As the Nucleus answers a document it cannot read (DEPLOYMENT_DOCUMENT_PARSE_ERROR), with where it is wrong.
+                var cause = "Unable to parse the deployment document: " + string.Join("; ", problems);
+                CloudDeploymentLog.BadMessage(_logger, message.Topic, cause);
+                Update(jobId, "FAILED", "FAILED_NO_STATE_CHANGE", cause);
                 return;
             }
 
@@ -356,6 +365,87 @@ public sealed class CloudDeploymentAgent : IAsyncDisposable
     }
 
     /// <summary>The deployment's group as the Nucleus names it: the resource of its configuration ARN (<c>thinggroup/NAME</c>).</summary>
+    /// <summary>
+    /// What is wrong with a deployment document (FleetConfiguration, as CreateDeployment writes it), each with its
+    /// place: <c>configurationArn</c> a string, <c>components</c> an object of objects each with a string
+    /// <c>version</c>, a <c>configurationUpdate</c> whose <c>merge</c> is a JSON object in a string and whose
+    /// <c>reset</c> is a list of JSON pointers, and <c>failureHandlingPolicy</c> ROLLBACK or DO_NOTHING.
+    /// </summary>
+    internal static List<string> DocumentProblems(JsonObject document)
+    {
+        var problems = new List<string>();
+        static string Kind(JsonNode? node) => node is null ? "null" : node.GetValueKind().ToString();
+        static bool IsText(JsonNode? node) => node is JsonValue value && value.GetValueKind() == JsonValueKind.String;
+        if (!IsText(document["configurationArn"]))
+        {
+            problems.Add($"configurationArn must be a string, not {Kind(document["configurationArn"])}");
+        }
+
+        if (document["deploymentId"] is { } deploymentId && !IsText(deploymentId))
+        {
+            problems.Add($"deploymentId must be a string, not {Kind(deploymentId)}");
+        }
+
+        if (document["failureHandlingPolicy"] is { } policy && !(IsText(policy) && policy.GetValue<string>() is "ROLLBACK" or "DO_NOTHING"))
+        {
+            problems.Add($"failureHandlingPolicy must be ROLLBACK or DO_NOTHING, not {policy.ToJsonString()}");
+        }
+
+        if (document["components"] is not JsonObject components)
+        {
+            problems.Add($"components must be an object, not {Kind(document["components"])}");
+            return problems;
+        }
+
+        foreach (var (name, spec) in components)
+        {
+            var where = $"components.{name}";
+            if (spec is not JsonObject component)
+            {
+                problems.Add($"{where} must be an object, not {Kind(spec)}");
+                continue;
+            }
+
+            if (!IsText(component["version"]))
+            {
+                problems.Add($"{where}.version must be a string, not {Kind(component["version"])}");
+            }
+
+            if (component["configurationUpdate"] is not { } update)
+            {
+                continue;
+            }
+
+            if (update is not JsonObject updateObject)
+            {
+                problems.Add($"{where}.configurationUpdate must be an object, not {Kind(update)}");
+                continue;
+            }
+
+            if (updateObject["merge"] is { } merge)
+            {
+                try
+                {
+                    if (!IsText(merge) || JsonNode.Parse(merge.GetValue<string>()) is not JsonObject)
+                    {
+                        problems.Add($"{where}.configurationUpdate.merge must be a JSON object in a string");
+                    }
+                }
+                catch (JsonException ex)
+                {
+                    problems.Add($"{where}.configurationUpdate.merge is not JSON: {ex.Message}");
+                }
+            }
+
+            if (updateObject["reset"] is { } reset && (reset is not JsonArray paths || paths.Any(p => !IsText(p))))
+            {
+                problems.Add($"{where}.configurationUpdate.reset must be a list of JSON pointers (strings)");
+            }
+        }
+
+        return problems;
+    }
+
     private static string GroupOf(JsonObject document)
     {
         var arn = document["configurationArn"]?.GetValue<string>() ?? string.Empty;

@@ -150,6 +150,7 @@ public sealed class LocalCloudServer : IAsyncDisposable
 
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
+        Jobs.Dispose();
     }
 
     private async Task HandleAsync(HttpContext context)

@@ -118,6 +118,8 @@ public class DeviceGatewayTests
         Assert.That(job["abortConfig"]!["criteriaList"]![0]!["thresholdPercentage"]!.GetValue<double>(), Is.EqualTo(50));
         var other = (await _cli.SucceedAsync("iot", "describe-job-execution", "--job-id", jobId, "--thing-name", "gw-2"))!["execution"]!;
         Assert.That(other["status"]!.GetValue<string>(), Is.EqualTo("CANCELED"), "the device that had not started gets nothing");
+        var deployment = await _cli.SucceedAsync("greengrassv2", "get-deployment", "--deployment-id", created["deploymentId"]!.GetValue<string>());
+        Assert.That(deployment!["deploymentStatus"]!.GetValue<string>(), Is.EqualTo("CANCELED"), "the deployment is canceled with its job");
     }
 
     private static async Task<JsonObject> NextAsync(MqttObserver device, string topic, Func<JsonObject, bool>? where = null)

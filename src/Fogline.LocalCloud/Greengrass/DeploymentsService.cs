@@ -295,7 +295,7 @@ internal sealed partial class DeploymentsService
                 RevisionId = record.Revision.ToString(CultureInfo.InvariantCulture),
                 DeploymentId = record.DeploymentId,
                 DeploymentName = record.Name,
-                DeploymentStatus = record.Status,
+                DeploymentStatus = StatusOf(record, request.Caller.AccountId, request.Region),
                 IotJobId = record.JobId,
                 IotJobArn = IotJobsService.JobArn(request.Region, request.Caller.AccountId, record.JobId),
                 Components = shaped.Components,
@@ -336,7 +336,7 @@ internal sealed partial class DeploymentsService
                     DeploymentId = d.DeploymentId,
                     DeploymentName = d.Name,
                     CreationTimestamp = d.Created,
-                    DeploymentStatus = d.Status,
+                    DeploymentStatus = StatusOf(d, request.Caller.AccountId, request.Region),
                     IsLatestForTarget = d.IsLatestForTarget,
                     ParentTargetArn = d.Request["parentTargetArn"]?.GetValue<string>(),
                 })],
@@ -353,9 +353,9 @@ internal sealed partial class DeploymentsService
         {
             record = deployments.FirstOrDefault(d => d.DeploymentId == input.DeploymentId)
                 ?? throw GreengrassV2Errors.CreateResourceNotFoundException($"Deployment {input.DeploymentId} does not exist.", input.DeploymentId, "deployment");
-            if (record.Status != "ACTIVE")
+            if (StatusOf(record, request.Caller.AccountId, request.Region) is not "ACTIVE" and var status)
             {
-                throw GreengrassV2Errors.CreateConflictException($"Deployment {record.DeploymentId} is {record.Status} and cannot be canceled.", record.DeploymentId, "deployment");
+                throw GreengrassV2Errors.CreateConflictException($"Deployment {record.DeploymentId} is {status} and cannot be canceled.", record.DeploymentId, "deployment");
             }
 
             record.Status = "CANCELED";
@@ -364,6 +364,24 @@ internal sealed partial class DeploymentsService
 
         _jobs.Cancel(request.Caller.AccountId, request.Region, record.JobId, "CANCELED", "the deployment was canceled", force: false);
         return new CancelDeploymentResponse { Message = $"Deployment {record.DeploymentId} canceled." };
+    }
+
+    /// <summary>
+    /// A deployment's status: its own, except that an active deployment whose job IoT Jobs canceled (its abort
+    /// configuration met) is CANCELED, as the job is.
+    /// </summary>
+    private string StatusOf(DeploymentRecord record, string account, string region)
+    {
+        if (record.Status != "ACTIVE")
+        {
+            return record.Status;
+        }
+
+        var jobs = _jobs.StoreOf(account, region);
+        lock (jobs.Sync)
+        {
+            return jobs.Jobs.TryGetValue(record.JobId, out var job) && job.Status == "CANCELED" ? "CANCELED" : record.Status;
+        }
     }
 
     [GeneratedRegex(@"^arn:aws[a-z-]*:iot:(?<region>[a-z0-9-]+):(?<account>[0-9]{12}):(?<kind>thing|thinggroup)/(?<name>[a-zA-Z0-9:_-]+)$", RegexOptions.CultureInvariant)]

@@ -11,15 +11,19 @@ namespace Fogline.LocalCloud.Iot;
 /// its jobProcessDetails, GetJobDocument, ListJobs, ListJobExecutionsForJob, ListJobExecutionsForThing,
 /// DescribeJobExecution and CancelJob (queued executions canceled; in-progress ones only with <c>force</c>).
 /// Continuous jobs follow their thing groups: a thing added to a targeted group (or to a group under it) gets a
-/// queued execution.
+/// queued execution. Rollout rates and in-progress timeouts (<see cref="JobRollout"/>) and the abort configuration
+/// are applied as executions change and once a second.
 /// </summary>
-internal sealed class IotJobsService
+internal sealed class IotJobsService : IDisposable
 {
+    private static readonly TimeSpan TickInterval = TimeSpan.FromSeconds(1);
     private const int DefaultPageSize = 50;
     private readonly string _dataDirectory;
     private readonly TimeProvider _time;
     private readonly IotRegistryService _registry;
     private readonly ConcurrentDictionary<(string Account, string Region), JobStore> _stores = new();
+    private readonly ITimer _ticker;
+    private int _ticking;
 
     public IotJobsService(string dataDirectory, TimeProvider time, IotRegistryService registry)
     {
@@ -27,6 +31,62 @@ internal sealed class IotJobsService
         _time = time;
         _registry = registry;
         registry.ThingAddedToGroup += OnThingAddedToGroup;
+        // Jobs saved by an earlier run go on rolling out and timing out.
+        var root = Path.Combine(dataDirectory, "iot");
+        if (Directory.Exists(root))
+        {
+            foreach (var region in Directory.EnumerateDirectories(root).SelectMany(Directory.EnumerateDirectories).Where(r => File.Exists(Path.Combine(r, "jobs.json"))))
+            {
+                StoreOf(Path.GetFileName(Path.GetDirectoryName(region)!), Path.GetFileName(region));
+            }
+        }
+
+        _ticker = time.CreateTimer(_ => Tick(), null, TickInterval, TickInterval);
+    }
+
+    /// <inheritdoc/>
+    public void Dispose() => _ticker.Dispose();
+
+    /// <summary>Rolls jobs out, times executions out and applies abort criteria: what time alone changes.</summary>
+    internal void Tick()
+    {
+        if (Interlocked.Exchange(ref _ticking, 1) == 1)
+        {
+            return;
+        }
+
+        try
+        {
+            foreach (var ((account, region), store) in _stores)
+            {
+                var changed = new List<string>();
+                lock (store.Sync)
+                {
+                    var now = _time.GetUtcNow();
+                    foreach (var job in store.Jobs.Values.Where(j => j.Status == "IN_PROGRESS"))
+                    {
+                        changed.AddRange(JobRollout.TimeOut(job, now));
+                        changed.AddRange(JobRollout.Release(job, now));
+                        if (AbortCriterionMet(job) is { } criterion)
+                        {
+                            JobStore.Cancel(job, "ABORTED", $"Job canceled by its abort configuration: {criterion}.", force: false, now);
+                            changed.AddRange(job.Executions.Keys);
+                        }
+                    }
+
+                    if (changed.Count > 0)
+                    {
+                        store.Save();
+                    }
+                }
+
+                Changed(account, region, changed.Distinct(StringComparer.Ordinal));
+            }
+        }
+        finally
+        {
+            Volatile.Write(ref _ticking, 0);
+        }
     }
 
     /// <summary>Raised after a thing's executions changed (queued, canceled, updated): (account, region, thing).</summary>
@@ -61,14 +121,15 @@ internal sealed class IotJobsService
         {
             foreach (var thing in things)
             {
-                JobStore.Queue(job, thing, now);
+                JobRollout.Target(job, thing, now);
             }
 
+            JobRollout.Release(job, now);
             store.Jobs[jobId] = job;
             store.Save();
         }
 
-        Changed(account, region, things);
+        Changed(account, region, job.Executions.Keys.ToList());
         return job;
     }
 
@@ -237,15 +298,22 @@ internal sealed class IotJobsService
     {
         var arns = groupAndAncestors.Select(g => IotRegistryService.GroupArn(region, account, g)).ToHashSet(StringComparer.Ordinal);
         var store = StoreOf(account, region);
+        var released = new List<string>();
         lock (store.Sync)
         {
-            var queued = false;
+            var targeted = false;
             foreach (var job in store.Jobs.Values.Where(j => j.Status == "IN_PROGRESS" && j.TargetSelection == "CONTINUOUS" && j.Targets.Any(arns.Contains)))
             {
-                queued |= JobStore.Queue(job, thing, _time.GetUtcNow());
+                var now = _time.GetUtcNow();
+                if (JobRollout.Target(job, thing, now))
+                {
+                    targeted = true;
+                    // Queued at once, or in line for the rollout (which may reach it, or others, now).
+                    released.AddRange(JobRollout.IsPaced(job) ? JobRollout.Release(job, now) : [thing]);
+                }
             }
 
-            if (!queued)
+            if (!targeted)
             {
                 return;
             }
@@ -253,7 +321,7 @@ internal sealed class IotJobsService
             store.Save();
         }
 
-        Changed(account, region, [thing]);
+        Changed(account, region, released.Distinct(StringComparer.Ordinal));
     }
 
     private JobStore Store(CloudRequest request) => StoreOf(request.Caller.AccountId, request.Region);

@@ -61,6 +61,21 @@ internal sealed class JobRecord
     public long NextExecutionNumber { get; set; } = 1;
 
     public Dictionary<string, JobExecutionRecord> Executions { get; init; } = new(StringComparer.Ordinal);
+
+    /// <summary>Things the job targets that its rollout has not reached yet, in the order they came.</summary>
+    public List<string> Waiting { get; init; } = [];
+
+    /// <summary>When the rollout may next reach things (a batch a minute), null before it starts.</summary>
+    public DateTimeOffset? NextRolloutAt { get; set; }
+
+    /// <summary>An exponential rollout's current rate per minute (0 before it starts).</summary>
+    public double RatePerMinute { get; set; }
+
+    /// <summary>How many things had been notified when the rate last went up.</summary>
+    public int NotifiedAtLastIncrease { get; set; }
+
+    /// <summary>How many things had succeeded when the rate last went up.</summary>
+    public int SucceededAtLastIncrease { get; set; }
 }
 
 /// <summary>
@@ -124,6 +139,7 @@ internal sealed class JobStore
         job.ForceCanceled = force;
         job.LastUpdatedAt = now;
         job.CompletedAt = now;
+        job.Waiting.Clear();
         foreach (var execution in job.Executions.Values.Where(e => e.Status == "QUEUED" || (force && e.Status == "IN_PROGRESS")))
         {
             execution.Status = "CANCELED";

@@ -156,6 +156,39 @@ public class CloudDeploymentTests : FleetTests
         Assert.That(_cloudOutput.ToString(), Does.Contain("local Greengrass cloud stopped"));
     }
 
+    [Test]
+    public async Task ASubdeploymentToACanaryGroup_StandsForTheParentsDeployment_UntilTheParentsNextRevision()
+    {
+        var parent = $"arn:aws:iot:us-east-1:{Account}:thinggroup/farms";
+        var first = await DeployAsync("com.example.Hello", "1.0.0");
+        await ExecutionsAsync(first, "SUCCEEDED", "SUCCESSFUL");
+        await PublishAsync("1.1.0", "echo the new version on {iot:thingName}; exec sleep 600");
+        await _cli.SucceedAsync("iot", "create-thing-group", "--thing-group-name", "farms-canary");
+        await _cli.SucceedAsync("iot", "add-thing-to-thing-group", "--thing-name", "gw-1", "--thing-group-name", "farms-canary");
+
+        var canary = await _cli.SucceedAsync("greengrassv2", "create-deployment", "--target-arn", $"arn:aws:iot:us-east-1:{Account}:thinggroup/farms-canary",
+            "--parent-target-arn", parent, "--components", """{"com.example.Hello":{"componentVersion":"1.1.0"}}""");
+        var canaryJob = canary!["iotJobId"]!.GetValue<string>();
+        await Eventually.UntilAsync(async () => (await _cli.SucceedAsync("iot", "describe-job-execution", "--job-id", canaryJob, "--thing-name", "gw-1"))!["execution"]!["status"]!.GetValue<string>() == "SUCCEEDED",
+            "gw-1 took the subdeployment", TimeSpan.FromSeconds(120));
+        Assert.That(State(_nuclei[0], "com.example.Hello"), Is.EqualTo((LifecycleState.Running, "1.1.0")));
+        Assert.That(_nuclei[0].Deployments.RootsOf("thinggroup/farms"), Does.ContainKey("com.example.Hello"), "kept as the parent group's roots");
+        Assert.That(_nuclei[0].Deployments.RootsOf("thinggroup/farms-canary"), Is.Empty);
+        Assert.That(State(_nuclei[1], "com.example.Hello"), Is.EqualTo((LifecycleState.Running, "1.0.0")), "gw-2 is not in the canary");
+        var sub = await _cli.SucceedAsync("greengrassv2", "get-deployment", "--deployment-id", canary["deploymentId"]!.GetValue<string>());
+        Assert.That(sub!["parentTargetArn"]!.GetValue<string>(), Is.EqualTo(parent));
+
+        // The parent's next revision replaces its subdeployments: gw-1 goes back to what the group deploys.
+        var second = await DeployAsync("com.example.Hello", "1.0.0");
+        await ExecutionsAsync(second, "SUCCEEDED", "SUCCESSFUL");
+        Assert.That(State(_nuclei[0], "com.example.Hello"), Is.EqualTo((LifecycleState.Running, "1.0.0")));
+        var replaced = await _cli.SucceedAsync("greengrassv2", "get-deployment", "--deployment-id", canary["deploymentId"]!.GetValue<string>());
+        Assert.That(replaced!["deploymentStatus"]!.GetValue<string>(), Is.EqualTo("INACTIVE"));
+        var orphan = await _cli.RunAsync("greengrassv2", "create-deployment", "--target-arn", $"arn:aws:iot:us-east-1:{Account}:thinggroup/farms-canary",
+            "--parent-target-arn", $"arn:aws:iot:us-east-1:{Account}:thinggroup/farms-canary", "--components", "{}");
+        Assert.That(orphan.ExitCode, Is.Not.EqualTo(0), "a group cannot be its own parent");
+    }
+
     /// <summary>A device as <c>local-nucleus start --init-config</c> starts it: the thing name, the IoT Core connection and the data plane from the file.</summary>
     private async Task<Nucleus> StartFromInitConfigAsync(string thing, string configFile)
     {

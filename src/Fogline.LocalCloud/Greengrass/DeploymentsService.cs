@@ -41,7 +41,10 @@ internal sealed class DeploymentRecord
 /// one replaces the target's previous deployment, which becomes INACTIVE and whose job is canceled; the policies'
 /// defaults filled in as the service fills them; an IoT job made for it whose document is the configuration the
 /// Nucleus reads, with an execution queued for every thing the target covers), GetDeployment, ListDeployments
-/// (LATEST_ONLY or ALL, by target) and CancelDeployment. The target must exist in the caller's IoT registry;
+/// (LATEST_ONLY or ALL, by target) and CancelDeployment. Subdeployments (<c>parentTargetArn</c>, Nucleus 2.9): a thing
+/// group's deployment that stands for its parent group's on the devices of that group (the document's
+/// <c>onBehalfOf</c> is the parent), made only while the parent has an active deployment, and replaced with it by the
+/// parent's next revision. The target must exist in the caller's IoT registry;
 /// component versions are not checked here: a device that cannot resolve one fails the deployment, as with AWS.
 /// </summary>
 internal sealed partial class DeploymentsService
@@ -108,10 +111,24 @@ internal sealed partial class DeploymentsService
             }
         }
 
+        if (input.ParentTargetArn is { } parentArn)
+        {
+            var (parentKind, parentName) = Target(parentArn, account, region);
+            if (kind != "thinggroup" || parentKind != "thinggroup")
+            {
+                throw ComponentsService.Invalid(kind != "thinggroup" ? "targetArn" : "parentTargetArn", "A subdeployment's target and its parent target must both be thing groups.");
+            }
+
+            if (parentName == name)
+            {
+                throw ComponentsService.Invalid("parentTargetArn", "A thing group cannot be its own parent target.");
+            }
+        }
+
         var policies = WithDefaults(input.DeploymentPolicies);
         var (sync, deployments) = Store(account, region);
         DeploymentRecord record;
-        string? replacedJob = null;
+        var replacedJobs = new List<string>();
         lock (sync)
         {
             if (input.ClientToken is { Length: > 0 } token && deployments.FirstOrDefault(d => d.ClientToken == token) is { } earlier)
@@ -119,14 +136,30 @@ internal sealed partial class DeploymentsService
                 return Response(earlier, account, region);
             }
 
-            var previous = deployments.Where(d => d.TargetArn == input.TargetArn).ToList();
-            foreach (var old in previous.Where(d => d.IsLatestForTarget))
+            if (input.ParentTargetArn is { } parent && !deployments.Any(d => d.TargetArn == parent && d.IsLatestForTarget && d.Status == "ACTIVE" && d.Request["parentTargetArn"] is null))
             {
-                old.IsLatestForTarget = false;
+                throw GreengrassV2Errors.CreateResourceNotFoundException($"The parent target {parent} has no active deployment to make a subdeployment of.", parent, "deployment");
+            }
+
+            var previous = deployments.Where(d => d.TargetArn == input.TargetArn).ToList();
+            // A new revision replaces the target's deployment; a parent's new revision also replaces its subdeployments.
+            var replaced = previous.Where(d => d.IsLatestForTarget).ToList();
+            if (input.ParentTargetArn is null)
+            {
+                replaced.AddRange(deployments.Where(d => d.IsLatestForTarget && d.Request["parentTargetArn"]?.GetValue<string>() == input.TargetArn));
+            }
+
+            foreach (var old in replaced)
+            {
+                if (old.TargetArn == input.TargetArn)
+                {
+                    old.IsLatestForTarget = false;
+                }
+
                 if (old.Status == "ACTIVE")
                 {
                     old.Status = "INACTIVE";
-                    replacedJob = old.JobId;
+                    replacedJobs.Add(old.JobId);
                 }
             }
 
@@ -149,9 +182,9 @@ internal sealed partial class DeploymentsService
             Save(account, region, deployments);
         }
 
-        if (replacedJob is not null)
+        foreach (var replacedJob in replacedJobs)
         {
-            _jobs.Cancel(account, region, replacedJob, "SUPERSEDED", "replaced by a newer deployment to the same target", force: false);
+            _jobs.Cancel(account, region, replacedJob, "SUPERSEDED", "replaced by a newer deployment to the same target or its parent", force: false);
         }
 
         var document = Document(record, kind, name, account, region, components, policies);
@@ -210,7 +243,8 @@ internal sealed partial class DeploymentsService
         };
         if (kind == "thinggroup")
         {
-            document["onBehalfOf"] = record.TargetArn;
+            // The group the device keeps the deployment's roots under: a subdeployment stands for its parent's.
+            document["onBehalfOf"] = record.Request["parentTargetArn"]?.GetValue<string>() ?? record.TargetArn;
         }
 
         if (record.Request["parentTargetArn"] is JsonValue parent)

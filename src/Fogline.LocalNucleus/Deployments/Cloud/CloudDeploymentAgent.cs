@@ -386,6 +386,14 @@ public sealed class CloudDeploymentAgent : IAsyncDisposable
             problems.Add($"deploymentId must be a string, not {Kind(deploymentId)}");
         }
 
+        foreach (var arnField in new[] { "onBehalfOf", "parentTargetArn" })
+        {
+            if (document[arnField] is { } arn && !(IsText(arn) && arn.GetValue<string>().Contains(":thinggroup/", StringComparison.Ordinal)))
+            {
+                problems.Add($"{arnField} must be a thing group ARN, not {arn.ToJsonString()}");
+            }
+        }
+
         if (document["failureHandlingPolicy"] is { } policy && !(IsText(policy) && policy.GetValue<string>() is "ROLLBACK" or "DO_NOTHING"))
         {
             problems.Add($"failureHandlingPolicy must be ROLLBACK or DO_NOTHING, not {policy.ToJsonString()}");
@@ -446,8 +454,22 @@ public sealed class CloudDeploymentAgent : IAsyncDisposable
         return problems;
     }
 
+    /// <summary>
+    /// The group a deployment's roots are kept under, as the Nucleus names it: the <c>onBehalfOf</c> group when the
+    /// document has one (a subdeployment stands for its parent's group), else the configuration ARN's resource
+    /// (<c>thinggroup/NAME</c> or <c>thing/NAME</c>).
+    /// </summary>
     private static string GroupOf(JsonObject document)
     {
+        if (document["onBehalfOf"]?.GetValue<string>() is { Length: > 0 } onBehalfOf)
+        {
+            var slash = onBehalfOf.LastIndexOf(":thinggroup/", StringComparison.Ordinal);
+            if (slash >= 0)
+            {
+                return onBehalfOf[(slash + 1)..];
+            }
+        }
+
         var arn = document["configurationArn"]?.GetValue<string>() ?? string.Empty;
         var resource = arn.Split(':') is { Length: >= 7 } parts ? parts[6] : arn;
         return resource.Length == 0 ? "thing/unknown" : resource;

@@ -115,7 +115,7 @@ public abstract class FleetTests
 /// </summary>
 public class CloudDeploymentTests : FleetTests
 {
-    private readonly CancellationTokenSource _stopCloud = new();
+    private CancellationTokenSource _stopCloud = null!;
     private Task<int> _cloud = null!;
     private StringWriter _cloudOutput = null!;
     private CloudKeys _keys = null!;
@@ -126,6 +126,8 @@ public class CloudDeploymentTests : FleetTests
 
     protected override async Task StartCloudAndDevicesAsync()
     {
+        // NUnit runs every test of a fixture on the same instance: a new token per test.
+        _stopCloud = new CancellationTokenSource();
         _cloudOutput = new StringWriter();
         var error = new StringWriter();
         _cloud = Task.Run(() => Fogline.Cli.Cli.RunAsync(["cloud", "start", "--cloud-dir", CloudDirectory, "--port", "0", "--mqtt-port", "0", "--data-plane-port", "0"], TextWriter.Synchronized(_cloudOutput), TextWriter.Synchronized(error), _stopCloud.Token));
@@ -153,6 +155,7 @@ public class CloudDeploymentTests : FleetTests
     {
         await _stopCloud.CancelAsync();
         Assert.That(await _cloud, Is.EqualTo(0), () => _cloudOutput.ToString());
+        _stopCloud.Dispose();
         Assert.That(_cloudOutput.ToString(), Does.Contain("local Greengrass cloud stopped"));
     }
 
@@ -222,6 +225,15 @@ public class CloudDeploymentTests : FleetTests
         Assert.That((device!["status"]!.GetValue<string>(), device["platform"]!.GetValue<string>()), Is.EqualTo(("HEALTHY", "linux")));
         var devices = await _cli.SucceedAsync("greengrassv2", "list-core-devices", "--thing-group-arn", $"arn:aws:iot:us-east-1:{Account}:thinggroup/farms");
         Assert.That(devices!["coreDevices"]!.AsArray().Select(d => d!["coreDeviceThingName"]!.GetValue<string>()), Is.EqualTo(Devices));
+        await Eventually.UntilAsync(async () =>
+        {
+            // fogline deployment status sees what the AWS CLI sees.
+            var output = new StringWriter();
+            Assert.That(await Fogline.Cli.Cli.RunAsync(["deployment", "status", "--group", "farms", "--json", "--target", "local", "--cloud-dir", CloudDirectory], output, TextWriter.Null), Is.EqualTo(0));
+            var reports = JsonNode.Parse(output.ToString())!.AsArray();
+            return reports.Count == 2 && reports.All(r => r!["effectiveDeployment"]?["coreDeviceExecutionStatus"]?.GetValue<string>() == "SUCCEEDED"
+                && r["installedComponents"]!.AsArray().Any(c => c!["componentName"]!.GetValue<string>() == "com.example.Hello" && c["lifecycleState"]!.GetValue<string>() == "RUNNING"));
+        }, "fogline deployment status shows both devices SUCCEEDED with com.example.Hello RUNNING");
 
         var broken = await DeployAsync("com.example.Hello", "1.0.1");
         var failures = await ExecutionsAsync(broken, "FAILED", "FAILED_ROLLBACK_COMPLETE");

@@ -38,7 +38,7 @@ internal static class ComponentListCommand
                     token = string.IsNullOrEmpty(page.NextToken) ? null : page.NextToken;
                 }
                 while (token is not null);
-                await ComponentPublishCommand.WriteTableAsync(cli.Out, ["Version", "State", "Created", "ARN"], rows);
+                await Table.WriteAsync(cli.Out, ["Version", "State", "Created", "ARN"], rows);
                 return 0;
             }
 
@@ -57,7 +57,7 @@ internal static class ComponentListCommand
                 next = string.IsNullOrEmpty(page.NextToken) ? null : page.NextToken;
             }
             while (next is not null);
-            await ComponentPublishCommand.WriteTableAsync(cli.Out, ["Component", "Latest", "Publisher", "Created"], components);
+            await Table.WriteAsync(cli.Out, ["Component", "Latest", "Publisher", "Created"], components);
             return 0;
         });
         return command;

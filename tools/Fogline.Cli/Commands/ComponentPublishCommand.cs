@@ -50,7 +50,7 @@ internal static class ComponentPublishCommand
             }
 
             await cli.Out.WriteLineAsync();
-            await WriteTableAsync(cli.Out, ["Component", "Version", "Artifacts", "Uploaded", "State", "Time"], results.Select(r => new[]
+            await Table.WriteAsync(cli.Out, ["Component", "Version", "Artifacts", "Uploaded", "State", "Time"], results.Select(r => new[]
             {
                 r.ComponentName,
                 r.Version,
@@ -62,22 +62,6 @@ internal static class ComponentPublishCommand
             return 0;
         });
         return command;
-    }
-
-    /// <summary>Writes rows under a header, columns padded to their widest cell.</summary>
-    public static async Task WriteTableAsync(TextWriter output, IReadOnlyList<string> header, IEnumerable<string[]> rows)
-    {
-        var all = new List<string[]> { header.ToArray() };
-        all.AddRange(rows);
-        var widths = Enumerable.Range(0, header.Count).Select(i => all.Max(r => r[i].Length)).ToArray();
-        foreach (var (row, index) in all.Select((r, i) => (r, i)))
-        {
-            await output.WriteLineAsync(string.Join("  ", row.Select((cell, i) => cell.PadRight(widths[i]))).TrimEnd());
-            if (index == 0)
-            {
-                await output.WriteLineAsync(string.Join("  ", widths.Select(w => new string('-', w))));
-            }
-        }
     }
 
     private static string? FirstNonEmpty(params string?[] values) => values.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));

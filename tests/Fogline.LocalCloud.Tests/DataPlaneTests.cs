@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json.Nodes;
 using Fogline.LocalCloud.Auth;
+using Fogline.Mqtt.Broker;
 
 namespace Fogline.LocalCloud.Tests;
 

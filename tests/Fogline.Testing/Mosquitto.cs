@@ -1,5 +1,4 @@
-using Fogline.LocalCloud.Auth;
-using Fogline.LocalCloud.Devices;
+using Fogline.Mqtt.Broker;
 
 namespace Fogline.Testing;
 
@@ -16,7 +15,7 @@ public sealed class MosquittoBroker : IAsyncDisposable
     public const string Observer = "observer";
 
     /// <summary>The common name of the local cloud's certificate (its device gateway; every topic too).</summary>
-    public const string Cloud = DeviceNetwork.CloudClient;
+    public const string Cloud = "fogline-cloud";
 
     private readonly MosquittoServer _server;
 

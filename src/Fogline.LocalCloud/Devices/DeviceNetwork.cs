@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Fogline.LocalCloud.Auth;
 using Fogline.Mqtt;
+using Fogline.Mqtt.Broker;
 
 namespace Fogline.LocalCloud.Devices;
 

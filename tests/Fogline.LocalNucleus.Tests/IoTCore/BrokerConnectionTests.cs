@@ -3,13 +3,13 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Fogline.Greengrass.Ipc;
-using Fogline.LocalCloud.Auth;
 using Fogline.LocalNucleus.IoTCore;
 using Fogline.Mqtt;
 using Fogline.LocalNucleus.Tests.Infrastructure;
 using MQTTnet;
 using MQTTnet.Formatter;
 using MQTTnet.Protocol;
+using Fogline.Mqtt.Broker;
 
 namespace Fogline.LocalNucleus.Tests.IoTCore;
 

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Fogline.LocalCloud;
 using Fogline.LocalCloud.Devices;
 using Fogline.Mqtt;
+using Fogline.Mqtt.Broker;
 
 namespace Fogline.Cli.Commands;
 

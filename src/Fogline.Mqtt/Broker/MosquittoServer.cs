@@ -2,9 +2,8 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
-using Fogline.LocalCloud.Auth;
 
-namespace Fogline.LocalCloud.Devices;
+namespace Fogline.Mqtt.Broker;
 
 /// <summary>What a <see cref="MosquittoServer"/> serves and where it keeps its files.</summary>
 public sealed record MosquittoOptions

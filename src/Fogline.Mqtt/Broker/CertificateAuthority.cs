@@ -2,7 +2,7 @@ using System.Net;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 
-namespace Fogline.LocalCloud.Auth;
+namespace Fogline.Mqtt.Broker;
 
 /// <summary>
 /// The certificate authority of a local cloud's devices, kept in a folder as PEM files: <c>NAME-ca.pem</c> (the root

@@ -73,6 +73,8 @@ public abstract class FleetTests
                   Run: sh {artifacts:path}/hello.sh
             """);
         await _cli.SucceedAsync("greengrassv2", "create-component-version", "--inline-recipe", "fileb://" + recipe);
+        await Eventually.UntilAsync(async () => (await _cli.SucceedAsync("greengrassv2", "describe-component", "--arn", $"arn:aws:greengrass:us-east-1:{Account}:components:com.example.Hello:versions:{version}"))!["status"]!["componentState"]!.GetValue<string>() == "DEPLOYABLE",
+            $"com.example.Hello {version} is DEPLOYABLE");
     }
 
     protected async Task<string> DeployAsync(string component, string version)
@@ -109,11 +111,9 @@ public abstract class FleetTests
 /// <summary>
 /// What a newcomer does: <c>fogline cloud start</c> (the cloud with its Mosquitto, CA and data plane), then
 /// <c>fogline cloud device add THING --group farms</c> for each device, each started from the configuration that wrote
-/// (read as <c>local-nucleus start --init-config</c> reads it). A working version reaches SUCCEEDED; one that
-/// crash-loops rolls back to the previous (FAILED_ROLLBACK_COMPLETE); one that does not exist, or whose artifact no
-/// longer matches its digest, changes nothing (FAILED_NO_STATE_CHANGE).
+/// (read as <c>local-nucleus start --init-config</c> reads it).
 /// </summary>
-public class CloudDeploymentTests : FleetTests
+public abstract class CliFleetTests : FleetTests
 {
     private CancellationTokenSource _stopCloud = null!;
     private Task<int> _cloud = null!;
@@ -122,7 +122,7 @@ public class CloudDeploymentTests : FleetTests
 
     protected override string Account => _keys.Default.AccountId;
 
-    private string CloudDirectory => Path.Combine(_directory, "cloud");
+    protected string CloudDirectory => Path.Combine(_directory, "cloud");
 
     protected override async Task StartCloudAndDevicesAsync()
     {
@@ -159,6 +159,29 @@ public class CloudDeploymentTests : FleetTests
         Assert.That(_cloudOutput.ToString(), Does.Contain("local Greengrass cloud stopped"));
     }
 
+    /// <summary>A device as <c>local-nucleus start --init-config</c> starts it: the thing name, the IoT Core connection and the data plane from the file.</summary>
+    protected async Task<Nucleus> StartFromInitConfigAsync(string thing, string configFile)
+    {
+        var config = (JsonObject)Fogline.Greengrass.Recipes.ConfigurationDocument.Parse(await File.ReadAllTextAsync(configFile), configFile)!;
+        Assert.That(config["system"]!["thingName"]!.GetValue<string>(), Is.EqualTo(thing));
+        return await Nucleus.StartAsync(new NucleusOptions
+        {
+            RootPath = Path.Combine(_directory, thing),
+            ThingName = thing,
+            IoTCore = NucleusMqttConfiguration.Read(config, Path.GetDirectoryName(configFile)!, thing),
+            DataPlaneEndpoint = NucleusMqttConfiguration.DataPlane(config),
+        });
+    }
+}
+
+/// <summary>
+/// Cloud deployments on a fleet set up as a newcomer sets it up (<see cref="CliFleetTests"/>). A working version
+/// reaches SUCCEEDED; one that crash-loops rolls back to the previous (FAILED_ROLLBACK_COMPLETE); one that does not
+/// exist, or whose artifact no longer matches its digest, changes nothing (FAILED_NO_STATE_CHANGE); a subdeployment
+/// stands for its parent's deployment until the parent's next revision.
+/// </summary>
+public class CloudDeploymentTests : CliFleetTests
+{
     [Test]
     public async Task ASubdeploymentToACanaryGroup_StandsForTheParentsDeployment_UntilTheParentsNextRevision()
     {
@@ -192,19 +215,6 @@ public class CloudDeploymentTests : FleetTests
         Assert.That(orphan.ExitCode, Is.Not.EqualTo(0), "a group cannot be its own parent");
     }
 
-    /// <summary>A device as <c>local-nucleus start --init-config</c> starts it: the thing name, the IoT Core connection and the data plane from the file.</summary>
-    private async Task<Nucleus> StartFromInitConfigAsync(string thing, string configFile)
-    {
-        var config = (JsonObject)Fogline.Greengrass.Recipes.ConfigurationDocument.Parse(await File.ReadAllTextAsync(configFile), configFile)!;
-        Assert.That(config["system"]!["thingName"]!.GetValue<string>(), Is.EqualTo(thing));
-        return await Nucleus.StartAsync(new NucleusOptions
-        {
-            RootPath = Path.Combine(_directory, thing),
-            ThingName = thing,
-            IoTCore = NucleusMqttConfiguration.Read(config, Path.GetDirectoryName(configFile)!, thing),
-            DataPlaneEndpoint = NucleusMqttConfiguration.DataPlane(config),
-        });
-    }
 
     [Test]
     public async Task TwoDevicesInAGroup_DeployRollBackAndRefuse_AsTheCliSees()

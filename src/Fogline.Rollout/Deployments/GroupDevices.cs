@@ -7,9 +7,13 @@ namespace Fogline.Rollout.Deployments;
 /// <summary>What one core device of a group reports to the cloud.</summary>
 /// <param name="Thing">The thing name.</param>
 /// <param name="Core">GetCoreDevice (status HEALTHY/UNHEALTHY, last report, Nucleus version), or null when the device never reported.</param>
-/// <param name="Effective">Its latest effective deployment (ListEffectiveDeployments), or null.</param>
+/// <param name="Deployments">Its effective deployments (ListEffectiveDeployments), latest first.</param>
 /// <param name="Components">Its installed root components (ListInstalledComponents, ROOT).</param>
-public sealed record DeviceReport(string Thing, GetCoreDeviceResponse? Core, EffectiveDeployment? Effective, IReadOnlyList<InstalledComponent> Components);
+public sealed record DeviceReport(string Thing, GetCoreDeviceResponse? Core, IReadOnlyList<EffectiveDeployment> Deployments, IReadOnlyList<InstalledComponent> Components)
+{
+    /// <summary>Its latest effective deployment, or null.</summary>
+    public EffectiveDeployment? Effective => Deployments.Count > 0 ? Deployments[0] : null;
+}
 
 /// <summary>
 /// The core devices of a thing group (and of the groups under it) and what each reports to Greengrass: its core
@@ -63,7 +67,7 @@ public sealed class GroupDevices
         }
         catch (AwsServiceException ex) when (ex.Code == "ResourceNotFoundException")
         {
-            return new DeviceReport(thing, null, null, []);
+            return new DeviceReport(thing, null, [], []);
         }
 
         var effective = new List<EffectiveDeployment>();
@@ -86,7 +90,6 @@ public sealed class GroupDevices
         }
         while (next is not null);
 
-        var latest = effective.OrderByDescending(e => e.ModifiedTimestamp ?? e.CreationTimestamp).FirstOrDefault();
-        return new DeviceReport(thing, core, latest, [.. components.OrderBy(c => c.ComponentName, StringComparer.Ordinal)]);
+        return new DeviceReport(thing, core, [.. effective.OrderByDescending(e => e.ModifiedTimestamp ?? e.CreationTimestamp)], [.. components.OrderBy(c => c.ComponentName, StringComparer.Ordinal)]);
     }
 }

@@ -152,7 +152,8 @@ public sealed class TargetDeployments
                 var described = await _greengrass.DescribeComponentAsync(new DescribeComponentRequest { Arn = arn }, cancellationToken).ConfigureAwait(false);
                 if (described.Status?.ComponentState is { } state && state != "DEPLOYABLE")
                 {
-                    missing.Add($"{name} {spec.ComponentVersion} is {state}, not DEPLOYABLE{(described.Status.Message is { Length: > 0 } m ? ": " + m : string.Empty)}");
+                    var why = state is "REQUESTED" or "INITIATED" or "INPROGRESS" ? ": it is still being processed, try again in a moment" : described.Status.Message is { Length: > 0 } m ? ": " + m : string.Empty;
+                    missing.Add($"{name} {spec.ComponentVersion} is {state}, not DEPLOYABLE{why}");
                 }
             }
             catch (AwsServiceException ex) when (ex.Code == "ResourceNotFoundException")

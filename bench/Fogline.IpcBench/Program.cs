@@ -78,6 +78,11 @@ internal static class Program
             return await DeployBench.RunAsync(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "fleet")
+        {
+            return await FleetBench.RunAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "iotcore")
         {
             return await IoTCoreBench.RunAsync(args[1..]);

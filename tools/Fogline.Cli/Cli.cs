@@ -5,7 +5,7 @@ namespace Fogline.Cli;
 
 /// <summary>
 /// The <c>fogline</c> command line: <c>component build|publish|list</c> with GDK's semantics, and <c>cloud start|env|device add</c>
-/// for the local Greengrass cloud, <c>deployment show|set|status</c>, <c>rollout run|status|abort</c>. One class per verb in Commands/. Exit codes: 0 success, 1 failure (one
+/// for the local Greengrass cloud, <c>deployment show|set|status</c>, <c>rollout run|status|abort</c>, <c>fleet up|down</c>. One class per verb in Commands/. Exit codes: 0 success, 1 failure (one
 /// <c>error: </c> line on stderr), 2 argument errors.
 /// </summary>
 public static class Cli
@@ -22,6 +22,12 @@ public static class Cli
             e.Cancel = true;
             interrupt.Cancel();
         };
+        // SIGTERM (fogline fleet down, a service manager) stops the long-running verbs as Ctrl-C does.
+        using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, context =>
+        {
+            context.Cancel = true;
+            interrupt.Cancel();
+        });
         return RunAsync(args, Console.Out, Console.Error, interrupt.Token);
     }
 
@@ -46,6 +52,7 @@ public static class Cli
         command.Subcommands.Add(cloud);
         command.Subcommands.Add(DeploymentCommands.Create(options));
         command.Subcommands.Add(RolloutCommands.Create(options));
+        command.Subcommands.Add(FleetCommands.Create(options));
 
         var parse = command.Parse(args);
         if (parse.Errors.Count > 0)

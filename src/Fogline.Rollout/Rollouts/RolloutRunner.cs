@@ -135,7 +135,10 @@ public sealed class RolloutRunner
                 say($"stage {state.Stage + 1}/{plan.Stages.Count} {stage.Name}: {stageDevices.Count} device(s){(stage.IsWholeGroup ? $": the group's revision {Revision(state.FinalDeploymentId)}" : $" in thing group {state.StageGroup} (a subdeployment of {plan.Group})")}: {Preview(stageDevices)}");
             }
 
-            var verdict = await GateAsync(plan, stage, state, stageDevices, options, cancellationToken).ConfigureAwait(false);
+            // Devices an earlier stage took and judged on the same subdeployment: their success stands (the bake
+            // still watches them for a restart since).
+            var earlier = state.Stage > 0 && !stage.IsWholeGroup ? state.Order.Take(plan.Stages[state.Stage - 1].Reach(state.Order.Count)).ToHashSet(StringComparer.Ordinal) : [];
+            var verdict = await GateAsync(plan, stage, state, stageDevices, earlier, options, cancellationToken).ConfigureAwait(false);
             state.Verdicts.Add($"{stage.Name}: {verdict.Line}");
             state.Save(statePath);
             if (verdict.Kind == GateKind.Inconclusive)
@@ -371,7 +374,7 @@ public sealed class RolloutRunner
     private sealed record Verdict(GateKind Kind, string Line);
 
     /// <summary>The stage's gates: the deployment on every stage device, then the bake.</summary>
-    private async Task<Verdict> GateAsync(RolloutPlan plan, RolloutStage stage, RolloutState state, List<string> devices, RolloutOptions options, CancellationToken cancellationToken)
+    private async Task<Verdict> GateAsync(RolloutPlan plan, RolloutStage stage, RolloutState state, List<string> devices, HashSet<string> earlier, RolloutOptions options, CancellationToken cancellationToken)
     {
         var time = options.Time;
         var start = state.StageStartedAt!.Value;
@@ -389,7 +392,7 @@ public sealed class RolloutRunner
                 var execution = report.Deployments.FirstOrDefault(d => d.IotJobId == state.StageJobId);
                 switch (execution)
                 {
-                    case { CoreDeviceExecutionStatus: "SUCCEEDED" } when (execution.ModifiedTimestamp ?? start) >= start.AddSeconds(-1):
+                    case { CoreDeviceExecutionStatus: "SUCCEEDED" } when earlier.Contains(thing) || (execution.ModifiedTimestamp ?? start) >= start.AddSeconds(-1):
                         succeeded[thing] = execution.ModifiedTimestamp ?? start;
                         break;
                     case { CoreDeviceExecutionStatus: "FAILED" or "REJECTED" or "TIMED_OUT" or "CANCELED" }:

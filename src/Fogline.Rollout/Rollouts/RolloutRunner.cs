@@ -236,7 +236,7 @@ public sealed class RolloutRunner
             }
         }
 
-        await PreflightDevicesAsync(plan, target, stageDevices, stageGroup, problems, cancellationToken).ConfigureAwait(false);
+        await PreflightDevicesAsync(plan, target, stageDevices, stageGroup, problems, options, cancellationToken).ConfigureAwait(false);
         if (problems.Count > 0)
         {
             throw new RolloutPreflightException(problems);
@@ -265,7 +265,7 @@ public sealed class RolloutRunner
         return new RolloutState { RolloutId = rolloutId, Group = plan.Group, BasisDeploymentId = current.DeploymentId!, Order = [.. order], StageGroup = stageGroup };
     }
 
-    private async Task PreflightDevicesAsync(RolloutPlan plan, DeploymentTarget target, List<string> stageDevices, string stageGroup, List<string> problems, CancellationToken cancellationToken)
+    private async Task PreflightDevicesAsync(RolloutPlan plan, DeploymentTarget target, List<string> stageDevices, string stageGroup, List<string> problems, RolloutOptions options, CancellationToken cancellationToken)
     {
         var minimum = new Version(2, 9, 0);
         foreach (var thing in stageDevices)
@@ -273,7 +273,8 @@ public sealed class RolloutRunner
             var report = await _devices.ReportAsync(thing, cancellationToken).ConfigureAwait(false);
             if (report.Core is null)
             {
-                problems.Add($"{thing} has never reported to Greengrass: its Nucleus version (2.9.0 or later is needed for subdeployments) cannot be checked");
+                // Not a reason to hold the rollout back: a device that never reports can never pass a gate either.
+                options.Progress($"  warning: {thing} has never reported to Greengrass (its Nucleus version cannot be checked); it will not count as healthy until it does");
             }
             else if (!Version.TryParse((report.Core.CoreVersion ?? string.Empty).Split('-', '+')[0], out var version) || version < minimum)
             {
@@ -433,9 +434,12 @@ public sealed class RolloutRunner
             await Task.Delay(options.PollInterval, time, cancellationToken).ConfigureAwait(false);
         }
 
-        // The bake: the components RUNNING without a restart since the deployment, the device HEALTHY.
+        // The bake: the components RUNNING without a restart since the deployment, the device HEALTHY. A device's
+        // deployment status and its components' report travel separately: until a component report newer than the
+        // deployment's success arrives, the device is unknown (and stays so if none comes), not failed.
         var bakeEnd = (succeeded.Count == 0 ? start : succeeded.Values.Max()) + stage.Bake;
         var broken = new Dictionary<string, string>(StringComparer.Ordinal);
+        var unknown = new HashSet<string>(StringComparer.Ordinal);
         while (true)
         {
             foreach (var (thing, at) in succeeded)
@@ -446,6 +450,14 @@ public sealed class RolloutRunner
                 }
 
                 var report = await _devices.ReportAsync(thing, cancellationToken).ConfigureAwait(false);
+                var fresh = report.Components.Count > 0 && report.Components.Min(c => c.LastReportedTimestamp ?? DateTimeOffset.MinValue) >= at.AddSeconds(-1);
+                if (!fresh)
+                {
+                    unknown.Add(thing);
+                    continue;
+                }
+
+                unknown.Remove(thing);
                 if (BakeProblem(plan, stage, report, at) is { } problem)
                 {
                     broken[thing] = problem;
@@ -458,14 +470,19 @@ public sealed class RolloutRunner
                 return new Verdict(GateKind.Fail, $"bake: FAIL: {string.Join("; ", broken.Select(b => b.Key + ": " + b.Value))}");
             }
 
-            if (time.GetUtcNow() >= bakeEnd)
+            if (time.GetUtcNow() >= bakeEnd && (unknown.Count == 0 || time.GetUtcNow() >= bakeEnd + stage.Gates.DeploymentTimeout))
             {
-                options.Progress($"  gate bake: pass: {succeeded.Count - broken.Count} device(s) ran {Describe(plan)} for {stage.Bake.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s without a restart{(stage.Gates.HealthyCore ? ", HEALTHY" : string.Empty)}");
-                return new Verdict(GateKind.Pass, $"pass: {succeeded.Count - broken.Count} of {devices.Count} healthy through the bake");
+                if (unhealthy + unknown.Count > allowed)
+                {
+                    return new Verdict(GateKind.Inconclusive, $"bake: INCONCLUSIVE: {unknown.Count} device(s) reported their deployment but not their components since: {Preview([.. unknown])}");
+                }
+
+                options.Progress($"  gate bake: pass: {succeeded.Count - broken.Count - unknown.Count} device(s) ran {Describe(plan)} for {stage.Bake.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s without a restart{(stage.Gates.HealthyCore ? ", HEALTHY" : string.Empty)}");
+                return new Verdict(GateKind.Pass, $"pass: {succeeded.Count - broken.Count - unknown.Count} of {devices.Count} healthy through the bake");
             }
 
             var wait = bakeEnd - time.GetUtcNow();
-            await Task.Delay(wait < options.PollInterval ? wait : options.PollInterval, time, cancellationToken).ConfigureAwait(false);
+            await Task.Delay(wait > TimeSpan.Zero && wait < options.PollInterval ? wait : options.PollInterval, time, cancellationToken).ConfigureAwait(false);
         }
     }
 

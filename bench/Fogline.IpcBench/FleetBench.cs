@@ -12,21 +12,29 @@ namespace Fogline.IpcBench;
 /// <c>fleet</c>: a simulated fleet of N cloud-connected local Nucleus devices in this process, with the local cloud and
 /// its Mosquitto: the time to register and start them until every one is connected, then the memory and CPU the fleet
 /// uses per device while idle (this process's RSS and CPU time, before and after, so the cloud's share is included).
+/// With <c>--rollout</c>, then: the group's first deployment to every device; a good version rolled out in three
+/// stages (wall time); a version that crashes 4 s after starting (its deployment SUCCEEDED first) rolled out the same
+/// way (blast radius: devices that ever ran it; time from the first device running it to the whole fleet back on the
+/// previous version); and the same bad version deployed to the whole group with only IoT Jobs' abort configuration
+/// (how many devices end on it).
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal static class FleetBench
 {
     public static async Task<int> RunAsync(string[] args)
     {
         var devices = 100;
         var idle = TimeSpan.FromSeconds(20);
+        var rollout = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
             {
                 case "--devices": devices = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
                 case "--idle": idle = TimeSpan.FromSeconds(double.Parse(args[++i], CultureInfo.InvariantCulture)); break;
+                case "--rollout": rollout = true; break;
                 default:
-                    await Console.Error.WriteLineAsync("usage: Fogline.IpcBench fleet [--devices 100] [--idle 20]");
+                    await Console.Error.WriteLineAsync("usage: Fogline.IpcBench fleet [--devices 100] [--idle 20] [--rollout]");
                     return 2;
             }
         }
@@ -55,6 +63,11 @@ internal static class FleetBench
             var (rssIdle, cpuIdle) = Sample();
             Console.WriteLine($"memory: {(rssIdle - rssBefore) / 1024.0:0.0} MB for the fleet = {(rssIdle - rssBefore) / (double)devices:0} KB per device (process RSS {rssBefore / 1024.0:0} MB before, {rssIdle / 1024.0:0} MB after)");
             Console.WriteLine($"CPU while idle: {(cpuIdle - cpuUp).TotalMilliseconds / idle.TotalMilliseconds * 100:0.00} % of one core for the fleet = {(cpuIdle - cpuUp).TotalMilliseconds / idle.TotalMilliseconds * 100 / devices:0.000} % per device over {idle.TotalSeconds:0} s");
+            if (rollout)
+            {
+                await RolloutAsync(directory, cloud, clients, fleet);
+            }
+
             return 0;
         }
         finally
@@ -67,6 +80,86 @@ internal static class FleetBench
             {
             }
         }
+    }
+
+    private static async Task RolloutAsync(string directory, LocalCloudDirectory cloud, AwsClients clients, SimulatedFleet fleet)
+    {
+        var account = cloud.Keys.Default.AccountId;
+        var group = $"arn:aws:iot:us-east-1:{account}:thinggroup/fleet";
+        // Every (device, version) that reached RUNNING, with when.
+        var ran = new System.Collections.Concurrent.ConcurrentDictionary<(string Thing, string Version), DateTime>();
+        foreach (var device in fleet.Devices)
+        {
+            device.Nucleus!.Components.StateChanged += (_, change) =>
+            {
+                if (change.Current == Fogline.Greengrass.Ipc.LifecycleState.Running && change.Component.Name == "com.example.Filter")
+                {
+                    ran.TryAdd((device.Thing, change.Component.Version), DateTime.UtcNow);
+                }
+            };
+        }
+
+        foreach (var (version, run) in new[] { ("1.0.0", "exec sleep 3600"), ("1.1.0", "exec sleep 3600"), ("1.2.0", "sleep 4; exit 3"), ("1.2.1", "sleep 4; exit 3") })
+        {
+            var recipe = Path.Combine(directory, $"filter-{version}.yaml");
+            await File.WriteAllTextAsync(recipe, $"RecipeFormatVersion: '2020-01-25'\nComponentName: com.example.Filter\nComponentVersion: '{version}'\nManifests:\n  - Lifecycle:\n      Run: {run}\n");
+            await clients.Greengrass.CreateComponentVersionAsync(new Fogline.Aws.GreengrassV2.CreateComponentVersionRequest { InlineRecipe = await File.ReadAllBytesAsync(recipe) });
+        }
+
+        await Task.Delay(500);
+        bool AllOn(string version) => fleet.Devices.All(d => d.Nucleus!.Components.TryGet("com.example.Filter", out var c) && c.Version == version && c.State == Fogline.Greengrass.Ipc.LifecycleState.Running);
+        var clock = Stopwatch.StartNew();
+        await clients.Greengrass.CreateDeploymentAsync(new Fogline.Aws.GreengrassV2.CreateDeploymentRequest
+        {
+            TargetArn = group,
+            Components = new Dictionary<string, Fogline.Aws.GreengrassV2.ComponentDeploymentSpecification> { ["com.example.Filter"] = new() { ComponentVersion = "1.0.0" } },
+        });
+        while (!AllOn("1.0.0"))
+        {
+            await Task.Delay(200);
+        }
+
+        Console.WriteLine($"first deployment of the group: every one of {fleet.Devices.Count} devices RUNNING 1.0.0 after {clock.Elapsed.TotalSeconds:0.0} s");
+        await Task.Delay(TimeSpan.FromSeconds(10));
+
+        async Task<(int Exit, string Output, TimeSpan Took)> RunPlanAsync(string version)
+        {
+            var plan = Path.Combine(directory, $"plan-{version}.yaml");
+            await File.WriteAllTextAsync(plan, $"group: fleet\ncomponents:\n  com.example.Filter: {version}\nspreadBy: site\nstages:\n  - name: canary\n    devices: 10\n    bake: 20s\n  - name: tenth\n    percent: 10\n    bake: 10s\n  - name: all\n    percent: 100\n    bake: 10s\ngates:\n  deploymentTimeout: 5m\n");
+            var output = new StringWriter();
+            var watch = Stopwatch.StartNew();
+            var exit = await Fogline.Cli.Cli.RunAsync(["rollout", "run", "--plan", plan, "--poll", "2s", "--state-dir", Path.Combine(directory, "rollouts"), "--target", "local", "--cloud-dir", directory], TextWriter.Synchronized(output), TextWriter.Synchronized(output));
+            return (exit, output.ToString(), watch.Elapsed);
+        }
+
+        var good = await RunPlanAsync("1.1.0");
+        Console.WriteLine($"good rollout (10 devices, 10 %, 100 %; bakes 20/10/10 s): exit {good.Exit} in {good.Took.TotalSeconds:0.0} s; every device on 1.1.0: {AllOn("1.1.0")}");
+        var bad = await RunPlanAsync("1.2.0");
+        var firstRan = ran.Where(r => r.Key.Version == "1.2.0").Select(r => r.Value).DefaultIfEmpty(DateTime.UtcNow).Min();
+        var back = Stopwatch.StartNew();
+        while (!AllOn("1.1.0") && back.Elapsed < TimeSpan.FromMinutes(5))
+        {
+            await Task.Delay(200);
+        }
+
+        var radius = ran.Keys.Where(k => k.Version == "1.2.0").Select(k => k.Thing).Distinct().Count();
+        Console.WriteLine($"bad rollout (crashes 4 s after starting): exit {bad.Exit} in {bad.Took.TotalSeconds:0.0} s; blast radius {radius} of {fleet.Devices.Count} devices ran 1.2.0; first ran it to the whole fleet back on 1.1.0: {(DateTime.UtcNow - firstRan).TotalSeconds:0.0} s");
+
+        // The same fault with IoT Jobs' abort configuration alone: the whole group, abort when 10 % of at least 10 failed.
+        await clients.Greengrass.CreateDeploymentAsync(new Fogline.Aws.GreengrassV2.CreateDeploymentRequest
+        {
+            TargetArn = group,
+            Components = new Dictionary<string, Fogline.Aws.GreengrassV2.ComponentDeploymentSpecification> { ["com.example.Filter"] = new() { ComponentVersion = "1.2.1" } },
+            IotJobConfiguration = new Fogline.Aws.GreengrassV2.DeploymentIoTJobConfiguration
+            {
+                AbortConfig = new Fogline.Aws.GreengrassV2.IoTJobAbortConfig { CriteriaList = [new Fogline.Aws.GreengrassV2.IoTJobAbortCriteria { FailureType = "FAILED", Action = "CANCEL", ThresholdPercentage = 10, MinNumberOfExecutedThings = 10 }] },
+                JobExecutionsRolloutConfig = new Fogline.Aws.GreengrassV2.IoTJobExecutionsRolloutConfig { MaximumPerMinute = 1000 },
+            },
+        });
+        await Task.Delay(TimeSpan.FromSeconds(60));
+        var onBad = fleet.Devices.Count(d => d.Nucleus!.Components.TryGet("com.example.Filter", out var c) && c.Version == "1.2.1");
+        var ranBad = ran.Keys.Where(k => k.Version == "1.2.1").Select(k => k.Thing).Distinct().Count();
+        Console.WriteLine($"abort configuration alone (same fault, 1.2.1): {ranBad} of {fleet.Devices.Count} devices ran it; {onBad} still on it 60 s later (their deployments SUCCEEDED before the crash, so no execution failed and the job never aborted)");
     }
 
     private static (long RssKb, TimeSpan Cpu) Sample()

@@ -80,7 +80,7 @@ internal static class Program
 
         if (args.Length > 0 && args[0] == "fleet")
         {
-            return await FleetBench.RunAsync(args[1..]);
+            return OperatingSystem.IsLinux() ? await FleetBench.RunAsync(args[1..]) : 2;
         }
 
         if (args.Length > 0 && args[0] == "iotcore")

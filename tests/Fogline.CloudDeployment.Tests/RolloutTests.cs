@@ -120,6 +120,26 @@ public class RolloutTests : CliFleetTests
     }
 
     [Test]
+    public async Task APauseAskedFromAnotherShell_PausesTheRollout_AndResumeCompletesIt()
+    {
+        await PublishAsync("1.1.0", "echo the new version; exec sleep 600");
+        var plan = Plan("1.1.0", bake: "30s");
+        var states = Path.Combine(_directory, "rollouts");
+        var running = RolloutAsync(plan);
+        await Eventually.UntilAsync(() => Directory.Exists(states) && Directory.EnumerateFiles(states, "*.json").Any(f => File.ReadAllText(f).Contains("stageJobId", StringComparison.Ordinal)), "the canary stage started");
+        var pause = new StringWriter();
+        Assert.That(await Fogline.Cli.Cli.RunAsync(["rollout", "pause", "--plan", plan, "--state-dir", states, "--target", "local", "--cloud-dir", CloudDirectory], pause, pause), Is.EqualTo(0), pause.ToString());
+        var (exit, outcome, output) = await running;
+        Assert.That((exit, outcome["status"]!.GetValue<string>()), Is.EqualTo((1, "paused")), output);
+        Assert.That(outcome["reason"]!.GetValue<string>(), Does.Contain("paused on request"));
+
+        var resumed = new StringWriter();
+        Assert.That(await Fogline.Cli.Cli.RunAsync(["rollout", "resume", "--plan", plan, "--poll", "1s", "--state-dir", states, "--target", "local", "--cloud-dir", CloudDirectory], resumed, resumed), Is.EqualTo(0), resumed.ToString());
+        Assert.That(resumed.ToString(), Does.Contain("resuming rollout").And.Contain("completed"));
+        Assert.That((await HistoryAsync()).Count, Is.EqualTo(2));
+    }
+
+    [Test]
     public async Task ADeviceInASecondGroupDeployingAnotherVersion_BlocksThePreflight()
     {
         await PublishAsync("1.1.0", "echo the new version; exec sleep 600");

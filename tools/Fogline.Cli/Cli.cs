@@ -5,7 +5,7 @@ namespace Fogline.Cli;
 
 /// <summary>
 /// The <c>fogline</c> command line: <c>component build|publish|list</c> with GDK's semantics, and <c>cloud start|env|device add</c>
-/// for the local Greengrass cloud, <c>deployment show|set|status</c>, <c>rollout run|status|abort</c>, <c>fleet up|down</c>. One class per verb in Commands/. Exit codes: 0 success, 1 failure (one
+/// for the local Greengrass cloud, <c>deployment show|set|status</c>, <c>rollout run|resume|pause|status|abort</c>, <c>fleet up|down</c>. One class per verb in Commands/. Exit codes: 0 success, 1 failure (one
 /// <c>error: </c> line on stderr), 2 argument errors.
 /// </summary>
 public static class Cli

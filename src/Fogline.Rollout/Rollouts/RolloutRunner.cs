@@ -83,6 +83,7 @@ public sealed class RolloutRunner
         var current = await _deployments.ReadAsync(target, cancellationToken).ConfigureAwait(false)
             ?? throw new RolloutPreflightException([$"thing group {plan.Group} has no deployment to roll components out in: deploy it first (aws greengrassv2 create-deployment, or fogline deployment set)"]);
         var state = RolloutState.Load(statePath);
+        File.Delete(PauseMarker(statePath));
         if (state is { Status: "completed" } && state.FinalDeploymentId == current.DeploymentId)
         {
             say($"rollout {rolloutId} of {Describe(plan)} to thing group {plan.Group} already completed (revision {current.RevisionId})");
@@ -138,7 +139,7 @@ public sealed class RolloutRunner
             // Devices an earlier stage took and judged on the same subdeployment: their success stands (the bake
             // still watches them for a restart since).
             var earlier = state.Stage > 0 && !stage.IsWholeGroup ? state.Order.Take(plan.Stages[state.Stage - 1].Reach(state.Order.Count)).ToHashSet(StringComparer.Ordinal) : [];
-            var verdict = await GateAsync(plan, stage, state, stageDevices, earlier, options, cancellationToken).ConfigureAwait(false);
+            var verdict = await GateAsync(plan, stage, state, stageDevices, earlier, options, PauseMarker(statePath), cancellationToken).ConfigureAwait(false);
             state.Verdicts.Add($"{stage.Name}: {verdict.Line}");
             state.Save(statePath);
             if (verdict.Kind == GateKind.Inconclusive)
@@ -168,6 +169,24 @@ public sealed class RolloutRunner
         state.Save(statePath);
         say($"rollout {rolloutId} completed: thing group {plan.Group} deploys {Describe(plan)} (revision {Revision(state.FinalDeploymentId)})");
         return new RolloutOutcome("completed", null, state);
+    }
+
+    /// <summary>The file whose presence asks the run under way to pause at its next look (<c>fogline rollout pause</c>).</summary>
+    public static string PauseMarker(string statePath) => statePath + ".pause";
+
+    /// <summary>Asks the rollout of <paramref name="plan"/> under way (in any process) to pause; false when none is under way.</summary>
+    public bool RequestPause(RolloutPlan plan, RolloutOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(plan);
+        ArgumentNullException.ThrowIfNull(options);
+        var statePath = RolloutState.PathOf(options.StateDirectory, _account, Region, plan.Group, plan.Fingerprint());
+        if (RolloutState.Load(statePath) is not { Status: "running" })
+        {
+            return false;
+        }
+
+        File.WriteAllText(PauseMarker(statePath), DateTimeOffset.UtcNow.ToString("O", CultureInfo.InvariantCulture));
+        return true;
     }
 
     /// <summary>Reverts a rollout that is not finished (as a failed gate would) and marks it reverted.</summary>
@@ -375,8 +394,19 @@ public sealed class RolloutRunner
     private sealed record Verdict(GateKind Kind, string Line);
 
     /// <summary>The stage's gates: the deployment on every stage device, then the bake.</summary>
-    private async Task<Verdict> GateAsync(RolloutPlan plan, RolloutStage stage, RolloutState state, List<string> devices, HashSet<string> earlier, RolloutOptions options, CancellationToken cancellationToken)
+    private async Task<Verdict> GateAsync(RolloutPlan plan, RolloutStage stage, RolloutState state, List<string> devices, HashSet<string> earlier, RolloutOptions options, string pauseMarker, CancellationToken cancellationToken)
     {
+        Verdict? PauseRequested()
+        {
+            if (!File.Exists(pauseMarker))
+            {
+                return null;
+            }
+
+            File.Delete(pauseMarker);
+            return new Verdict(GateKind.Inconclusive, $"paused on request (fogline rollout pause) during stage {stage.Name}");
+        }
+
         var time = options.Time;
         var start = state.StageStartedAt!.Value;
         var allowed = devices.Count - (int)Math.Ceiling(devices.Count * stage.Gates.MinimumHealthy - 1e-9);
@@ -415,6 +445,11 @@ public sealed class RolloutRunner
             if (failed.Count > allowed)
             {
                 return new Verdict(GateKind.Fail, $"deployment: FAIL: {failed.Count} of {devices.Count} device(s) failed, at most {allowed} may: {string.Join("; ", failed)}");
+            }
+
+            if (PauseRequested() is { } paused)
+            {
+                return paused;
             }
 
             if (pending.Count == 0)
@@ -468,6 +503,11 @@ public sealed class RolloutRunner
             if (unhealthy > allowed)
             {
                 return new Verdict(GateKind.Fail, $"bake: FAIL: {string.Join("; ", broken.Select(b => b.Key + ": " + b.Value))}");
+            }
+
+            if (PauseRequested() is { } paused)
+            {
+                return paused;
             }
 
             if (time.GetUtcNow() >= bakeEnd && (unknown.Count == 0 || time.GetUtcNow() >= bakeEnd + stage.Gates.DeploymentTimeout))

@@ -7,7 +7,7 @@ using Fogline.Rollout.Rollouts;
 namespace Fogline.Cli.Commands;
 
 /// <summary>
-/// <c>fogline rollout run|status|abort --plan FILE</c>, against AWS or the local cloud (<see cref="CloudTarget"/>):
+/// <c>fogline rollout run|resume|pause|status|abort --plan FILE</c>, against AWS or the local cloud (<see cref="CloudTarget"/>):
 /// a staged rollout of new component versions to a thing group with gates and automatic revert
 /// (<see cref="RolloutRunner"/>). <c>run</c> starts the plan's rollout, or resumes it where it stopped; its exit code
 /// is 0 only when the rollout completed. The state is kept in <c>--state-dir</c>
@@ -18,7 +18,9 @@ internal static class RolloutCommands
     public static Command Create(GlobalOptions options)
     {
         var rollout = new Command("rollout", "Staged rollouts of component versions to a thing group, with gates and automatic revert.");
-        rollout.Subcommands.Add(Run(options));
+        rollout.Subcommands.Add(Run(options, "run", "Start the plan's rollout, or resume it where it stopped."));
+        rollout.Subcommands.Add(Run(options, "resume", "Resume the plan's paused or interrupted rollout (the same as run)."));
+        rollout.Subcommands.Add(Pause(options));
         rollout.Subcommands.Add(Status());
         rollout.Subcommands.Add(Abort(options));
         return rollout;
@@ -65,12 +67,12 @@ internal static class RolloutCommands
             "fogline", "rollouts"));
     }
 
-    private static Command Run(GlobalOptions options)
+    private static Command Run(GlobalOptions options, string name, string description)
     {
         var plan = new PlanOptions();
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the stages and their devices, the changes and the requests; deploy nothing." };
         var poll = new Option<string>("--poll") { Description = "How often devices' reports are read while a gate waits (default 10s).", DefaultValueFactory = _ => "10s" };
-        var command = new Command("run", "Start the plan's rollout, or resume it where it stopped.") { dryRun, poll };
+        var command = new Command(name, description) { dryRun, poll };
         plan.AddTo(command);
         CliContext.SetAction(command, async (cli, parse, ct) =>
         {
@@ -103,6 +105,27 @@ internal static class RolloutCommands
 
             await WriteOutcomeAsync(cli, parse.GetValue(plan.Json), outcome);
             return outcome.Status is "completed" or "planned" ? 0 : 1;
+        });
+        return command;
+    }
+
+    private static Command Pause(GlobalOptions options)
+    {
+        var plan = new PlanOptions();
+        var command = new Command("pause", "Ask the plan's rollout under way (in another shell) to pause at its next look; resume it with run or resume.");
+        plan.AddTo(command);
+        CliContext.SetAction(command, async (cli, parse, ct) =>
+        {
+            var loaded = plan.Load(parse);
+            await using var cloud = await CloudTarget.OpenAsync(parse, options, parse.GetValue(plan.Region), ct);
+            var runner = new RolloutRunner(cloud.Clients, await cloud.Clients.AccountAsync(ct));
+            if (!runner.RequestPause(loaded, new RolloutOptions { StateDirectory = plan.States(parse) }))
+            {
+                throw new CliException($"no rollout of this plan is running for thing group {loaded.Group}");
+            }
+
+            await cli.Out.WriteLineAsync($"asked rollout {loaded.Fingerprint()} of thing group {loaded.Group} to pause (at its next look at the devices)");
+            return 0;
         });
         return command;
     }

@@ -40,6 +40,7 @@ public sealed class LocalCloudServer : IAsyncDisposable
     private readonly ConcurrentQueue<CapturedRequest> _captured = new();
     private readonly int _captureLimit;
     private readonly Func<string, string, AwsServiceException?>? _fault;
+    private readonly CoreDevicesService _coreDevices;
     private Uri? _endpoint;
 
     private LocalCloudServer(WebApplication app, LocalCloudOptions options, CloudKeys keys)
@@ -63,11 +64,11 @@ public sealed class LocalCloudServer : IAsyncDisposable
         Jobs.Register(_iot);
         var deployments = new DeploymentsService(options.DataDirectory, options.Time, Registry, Jobs);
         deployments.Register(_greengrass);
-        var coreDevices = new CoreDevicesService(options.DataDirectory, options.Time, Registry, Jobs, deployments);
-        coreDevices.Register(_greengrass);
+        _coreDevices = new CoreDevicesService(options.DataDirectory, options.Time, Registry, Jobs, deployments);
+        _coreDevices.Register(_greengrass);
         if (options.Broker is { } broker)
         {
-            Gateway = new Iot.DeviceGateway(broker, Registry, Jobs, coreDevices.Report, options.Time, options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+            Gateway = new Iot.DeviceGateway(broker, Registry, Jobs, _coreDevices.Report, options.Time, options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         }
         app.Run(HandleAsync);
     }
@@ -151,6 +152,7 @@ public sealed class LocalCloudServer : IAsyncDisposable
         await _app.StopAsync().ConfigureAwait(false);
         await _app.DisposeAsync().ConfigureAwait(false);
         Jobs.Dispose();
+        _coreDevices.Dispose();
     }
 
     private async Task HandleAsync(HttpContext context)

@@ -51,7 +51,7 @@ internal sealed class InstalledComponentRecord
 /// (ROOT or ALL) and ListEffectiveDeployments (the device's executions of the Greengrass jobs, with the reason it
 /// reported). Reports older than the last one (by sequence number) are ignored.
 /// </summary>
-internal sealed class CoreDevicesService
+internal sealed class CoreDevicesService : IDisposable
 {
     private const int DefaultPageSize = 50;
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
@@ -61,6 +61,7 @@ internal sealed class CoreDevicesService
     private readonly IotJobsService _jobs;
     private readonly DeploymentsService _deployments;
     private readonly ConcurrentDictionary<(string Account, string Region), (Lock Sync, Dictionary<string, CoreDeviceRecord> Devices)> _stores = new();
+    private readonly ConcurrentDictionary<(string Account, string Region), WriteBehind> _writers = new();
 
     public CoreDevicesService(string dataDirectory, TimeProvider time, IotRegistryService registry, IotJobsService jobs, DeploymentsService deployments)
     {
@@ -136,7 +137,17 @@ internal sealed class CoreDevicesService
                 device.Components = [.. next.OrderBy(c => c.Name, StringComparer.Ordinal)];
             }
 
-            JsonFiles.Write(FileOf(place.Account, place.Region), new JsonObject { ["devices"] = JsonSerializer.SerializeToNode(devices.Values.OrderBy(d => d.Thing, StringComparer.Ordinal).ToList(), Json) });
+            _writers.GetOrAdd(place, key => new WriteBehind(FileOf(key.Account, key.Region), sync, () =>
+                new JsonObject { ["devices"] = JsonSerializer.SerializeToNode(devices.Values.OrderBy(d => d.Thing, StringComparer.Ordinal).ToList(), Json) })).Changed();
+        }
+    }
+
+    /// <summary>Writes the devices' reports now (the cloud stopping).</summary>
+    public void Dispose()
+    {
+        foreach (var writer in _writers.Values)
+        {
+            writer.Dispose();
         }
     }
 

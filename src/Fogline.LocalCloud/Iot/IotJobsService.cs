@@ -45,7 +45,14 @@ internal sealed class IotJobsService : IDisposable
     }
 
     /// <inheritdoc/>
-    public void Dispose() => _ticker.Dispose();
+    public void Dispose()
+    {
+        _ticker.Dispose();
+        foreach (var store in _stores.Values)
+        {
+            store.Flush();
+        }
+    }
 
     /// <summary>Rolls jobs out, times executions out and applies abort criteria: what time alone changes.</summary>
     internal void Tick()

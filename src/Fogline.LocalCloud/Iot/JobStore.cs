@@ -80,17 +80,20 @@ internal sealed class JobRecord
 
 /// <summary>
 /// The IoT jobs of one account in one region, kept in <c>&lt;data&gt;/iot/&lt;account&gt;/&lt;region&gt;/jobs.json</c>
-/// (written whole and atomically after each change). Callers hold <see cref="Sync"/>.
+/// (written whole and atomically, behind the changes: <see cref="WriteBehind"/>). Callers hold <see cref="Sync"/>.
 /// </summary>
 internal sealed class JobStore
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
-    private readonly string _file;
+    private readonly WriteBehind _writer;
 
     private JobStore(string file, Dictionary<string, JobRecord> jobs)
     {
-        _file = file;
         Jobs = jobs;
+        _writer = new WriteBehind(file, Sync, () => new JsonObject
+        {
+            ["jobs"] = JsonSerializer.SerializeToNode(Jobs.Values.OrderBy(j => j.CreatedAt).ToList(), Json),
+        });
     }
 
     public Lock Sync { get; } = new();
@@ -112,10 +115,11 @@ internal sealed class JobStore
         return new JobStore(file, jobs);
     }
 
-    public void Save() => JsonFiles.Write(_file, new JsonObject
-    {
-        ["jobs"] = JsonSerializer.SerializeToNode(Jobs.Values.OrderBy(j => j.CreatedAt).ToList(), Json),
-    });
+    /// <summary>The jobs changed: they are written behind (<see cref="WriteBehind"/>).</summary>
+    public void Save() => _writer.Changed();
+
+    /// <summary>Writes what changed now (the cloud stopping).</summary>
+    public void Flush() => _writer.Dispose();
 
     /// <summary>Queues an execution of <paramref name="job"/> for <paramref name="thing"/> unless it has one.</summary>
     public static bool Queue(JobRecord job, string thing, DateTimeOffset now)

@@ -83,7 +83,12 @@ public sealed class RolloutRunner
         var current = await _deployments.ReadAsync(target, cancellationToken).ConfigureAwait(false)
             ?? throw new RolloutPreflightException([$"thing group {plan.Group} has no deployment to roll components out in: deploy it first (aws greengrassv2 create-deployment, or fogline deployment set)"]);
         var state = RolloutState.Load(statePath);
-        File.Delete(PauseMarker(statePath));
+        if (File.Exists(PauseMarker(statePath)))
+        {
+            // A pause asked of an earlier run: this run is the resume.
+            File.Delete(PauseMarker(statePath));
+        }
+
         if (state is { Status: "completed" } && state.FinalDeploymentId == current.DeploymentId)
         {
             say($"rollout {rolloutId} of {Describe(plan)} to thing group {plan.Group} already completed (revision {current.RevisionId})");
@@ -411,40 +416,50 @@ public sealed class RolloutRunner
         var start = state.StageStartedAt!.Value;
         var allowed = devices.Count - (int)Math.Ceiling(devices.Count * stage.Gates.MinimumHealthy - 1e-9);
         var deadline = start + stage.Gates.DeploymentTimeout;
+        var stageSet = devices.ToHashSet(StringComparer.Ordinal);
         Dictionary<string, DateTimeOffset> succeeded;
+
+        // The deployment: the stage job's executions, read for the whole fleet a page at a time (IoT Jobs), with the
+        // details of the failed ones only.
+        var causes = new Dictionary<string, string>(StringComparer.Ordinal);
         while (true)
         {
             succeeded = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
             var failed = new List<string>();
-            var pending = new List<string>();
-            foreach (var thing in devices)
+            foreach (var (thing, execution) in await ExecutionsAsync(state.StageJobId!, cancellationToken).ConfigureAwait(false))
             {
-                var report = await _devices.ReportAsync(thing, cancellationToken).ConfigureAwait(false);
-                var execution = report.Deployments.FirstOrDefault(d => d.IotJobId == state.StageJobId);
-                switch (execution)
+                if (!stageSet.Contains(thing))
                 {
-                    case { CoreDeviceExecutionStatus: "SUCCEEDED" } when earlier.Contains(thing) || (execution.ModifiedTimestamp ?? start) >= start.AddSeconds(-1):
-                        succeeded[thing] = execution.ModifiedTimestamp ?? start;
+                    continue;
+                }
+
+                switch (execution.Status)
+                {
+                    case "SUCCEEDED" when earlier.Contains(thing) || (execution.LastUpdatedAt ?? start) >= start.AddSeconds(-1):
+                        succeeded[thing] = execution.LastUpdatedAt ?? start;
                         break;
-                    case { CoreDeviceExecutionStatus: "FAILED" or "REJECTED" or "TIMED_OUT" or "CANCELED" }:
-                        var cause = $"{thing} {execution.CoreDeviceExecutionStatus}: {execution.Reason ?? "(no reason given)"}";
-                        var errorTypes = execution.StatusDetails?.ErrorTypes ?? [];
-                        if (HaltingCauses.Any(c => cause.Contains(c, StringComparison.Ordinal)) || errorTypes.Any(HaltingErrorTypes.Contains))
+                    case "FAILED" or "REJECTED" or "TIMED_OUT" or "CANCELED" or "REMOVED":
+                        if (!causes.TryGetValue(thing, out var cause))
                         {
-                            return new Verdict(GateKind.Fail, $"deployment: FAIL at once, retrying cannot fix it: {cause}{(errorTypes.Count > 0 ? " (" + string.Join(", ", errorTypes) + ")" : string.Empty)}");
+                            var described = await _clients.Iot.DescribeJobExecutionAsync(new DescribeJobExecutionRequest { JobId = state.StageJobId, ThingName = thing }, cancellationToken).ConfigureAwait(false);
+                            var details = described.Execution?.StatusDetails?.DetailsMap ?? [];
+                            cause = causes[thing] = $"{thing} {execution.Status}: {details.GetValueOrDefault("detailed-deployment-status") ?? "(no detailed status)"}: {details.GetValueOrDefault("deployment-failure-cause") ?? "(no reason given)"}";
+                            var errorTypes = details.GetValueOrDefault("error-types") ?? string.Empty;
+                            if (HaltingCauses.Any(c => cause.Contains(c, StringComparison.Ordinal)) || HaltingErrorTypes.Any(t => errorTypes.Contains(t, StringComparison.Ordinal)))
+                            {
+                                return new Verdict(GateKind.Fail, $"deployment: FAIL at once, retrying cannot fix it: {cause}");
+                            }
                         }
 
                         failed.Add(cause);
                         break;
-                    default:
-                        pending.Add(thing);
-                        break;
                 }
             }
 
+            var pending = devices.Where(d => !succeeded.ContainsKey(d) && !causes.ContainsKey(d)).ToList();
             if (failed.Count > allowed)
             {
-                return new Verdict(GateKind.Fail, $"deployment: FAIL: {failed.Count} of {devices.Count} device(s) failed, at most {allowed} may: {string.Join("; ", failed)}");
+                return new Verdict(GateKind.Fail, $"deployment: FAIL: {failed.Count} of {devices.Count} device(s) failed, at most {allowed} may: {string.Join("; ", failed.Take(10))}{(failed.Count > 10 ? $" and {failed.Count - 10} more" : string.Empty)}");
             }
 
             if (PauseRequested() is { } paused)
@@ -458,35 +473,64 @@ public sealed class RolloutRunner
                 break;
             }
 
+            // Enough succeeded that the rest cannot change the verdict, whatever they report (they are within the
+            // share allowed not to pass): the stage need not wait for them.
+            if (allowed > 0 && succeeded.Count >= devices.Count - allowed)
+            {
+                options.Progress($"  gate deployment: pass: {succeeded.Count} of {devices.Count} SUCCEEDED, at least {devices.Count - allowed} needed; {pending.Count} still deploying and {failed.Count} failed, within the {allowed} allowed: {Preview(pending)}");
+                break;
+            }
+
             if (time.GetUtcNow() >= deadline)
             {
-                var line = $"deployment: {pending.Count} device(s) did not report the deployment within {stage.Gates.DeploymentTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s: {Preview(pending)}";
-                return failed.Count + pending.Count > allowed
-                    ? new Verdict(GateKind.Inconclusive, "INCONCLUSIVE: " + line + " (a silent device is never counted healthy)")
-                    : new Verdict(GateKind.Pass, "pass with silent devices within the allowed share: " + line);
+                var line = $"deployment: {pending.Count} device(s) did not report the deployment within {stage.Gates.DeploymentTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s: {Preview(pending, 50)}";
+                if (failed.Count + pending.Count > allowed)
+                {
+                    return new Verdict(GateKind.Inconclusive, "INCONCLUSIVE: " + line + " (a silent device is never counted healthy)");
+                }
+
+                options.Progress($"  gate deployment: pass with silent devices within the allowed share: {line}");
+                break;
             }
 
             await Task.Delay(options.PollInterval, time, cancellationToken).ConfigureAwait(false);
         }
 
-        // The bake: the components RUNNING without a restart since the deployment, the device HEALTHY. A device's
-        // deployment status and its components' report travel separately: until a component report newer than the
-        // deployment's success arrives, the device is unknown (and stays so if none comes), not failed.
+        // The bake: the components RUNNING without a restart since the deployment, the device HEALTHY. The core
+        // devices' statuses are read for the whole group a page at a time; a device's components are read when it
+        // reported something new (a component changing state makes the Nucleus report). A device's deployment status
+        // and its components' report travel separately: until a component report newer than the deployment's success
+        // arrives, the device is unknown (and stays so if none comes), not failed.
         var bakeEnd = (succeeded.Count == 0 ? start : succeeded.Values.Max()) + stage.Bake;
         var broken = new Dictionary<string, string>(StringComparer.Ordinal);
-        var unknown = new HashSet<string>(StringComparer.Ordinal);
+        var unknown = succeeded.Keys.ToHashSet(StringComparer.Ordinal);
+        var lastSeen = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
         while (true)
         {
+            var statuses = await CoreStatusesAsync(plan.Group, cancellationToken).ConfigureAwait(false);
             foreach (var (thing, at) in succeeded)
             {
-                if (broken.ContainsKey(thing))
+                if (broken.ContainsKey(thing) || statuses.GetValueOrDefault(thing) is not { } core)
                 {
                     continue;
                 }
 
+                var reportedAt = core.LastStatusUpdateTimestamp ?? DateTimeOffset.MinValue;
+                if (lastSeen.TryGetValue(thing, out var seen) && reportedAt <= seen && !unknown.Contains(thing))
+                {
+                    continue;
+                }
+
+                lastSeen[thing] = reportedAt;
+                if (stage.Gates.HealthyCore && core.Status == "UNHEALTHY" && reportedAt >= at.AddSeconds(-1))
+                {
+                    broken[thing] = "the core device reports UNHEALTHY" + (await ComponentProblemAsync(plan, thing, at, cancellationToken).ConfigureAwait(false) is { } why ? ": " + why : string.Empty);
+                    unknown.Remove(thing);
+                    continue;
+                }
+
                 var report = await _devices.ReportAsync(thing, cancellationToken).ConfigureAwait(false);
-                var fresh = report.Components.Count > 0 && report.Components.Min(c => c.LastReportedTimestamp ?? DateTimeOffset.MinValue) >= at.AddSeconds(-1);
-                if (!fresh)
+                if (!Fresh(plan, report, start, at))
                 {
                     unknown.Add(thing);
                     continue;
@@ -502,7 +546,7 @@ public sealed class RolloutRunner
             var unhealthy = devices.Count - succeeded.Count + broken.Count;
             if (unhealthy > allowed)
             {
-                return new Verdict(GateKind.Fail, $"bake: FAIL: {string.Join("; ", broken.Select(b => b.Key + ": " + b.Value))}");
+                return new Verdict(GateKind.Fail, $"bake: FAIL: {string.Join("; ", broken.Take(10).Select(b => b.Key + ": " + b.Value))}{(broken.Count > 10 ? $" and {broken.Count - 10} more" : string.Empty)}");
             }
 
             if (PauseRequested() is { } paused)
@@ -524,6 +568,70 @@ public sealed class RolloutRunner
             var wait = bakeEnd - time.GetUtcNow();
             await Task.Delay(wait > TimeSpan.Zero && wait < options.PollInterval ? wait : options.PollInterval, time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>The executions of a job, by thing name (every page).</summary>
+    private async Task<Dictionary<string, JobExecutionSummary>> ExecutionsAsync(string jobId, CancellationToken cancellationToken)
+    {
+        var executions = new Dictionary<string, JobExecutionSummary>(StringComparer.Ordinal);
+        string? next = null;
+        do
+        {
+            var page = await _clients.Iot.ListJobExecutionsForJobAsync(new ListJobExecutionsForJobRequest { JobId = jobId, NextToken = next, MaxResults = 250 }, cancellationToken).ConfigureAwait(false);
+            foreach (var summary in page.ExecutionSummaries ?? [])
+            {
+                if (summary.ThingArn is { } arn && summary.JobExecutionSummary is { } execution)
+                {
+                    executions[arn[(arn.LastIndexOf('/') + 1)..]] = execution;
+                }
+            }
+
+            next = string.IsNullOrEmpty(page.NextToken) ? null : page.NextToken;
+        }
+        while (next is not null);
+        return executions;
+    }
+
+    /// <summary>The core devices of a thing group with their status and last report (every page).</summary>
+    private async Task<Dictionary<string, CoreDevice>> CoreStatusesAsync(string group, CancellationToken cancellationToken)
+    {
+        var devices = new Dictionary<string, CoreDevice>(StringComparer.Ordinal);
+        string? next = null;
+        do
+        {
+            var page = await _clients.Greengrass.ListCoreDevicesAsync(new ListCoreDevicesRequest { ThingGroupArn = DeploymentTarget.Group(group, _account, Region).Arn, NextToken = next, MaxResults = 100 }, cancellationToken).ConfigureAwait(false);
+            foreach (var device in page.CoreDevices ?? [])
+            {
+                devices[device.CoreDeviceThingName!] = device;
+            }
+
+            next = string.IsNullOrEmpty(page.NextToken) ? null : page.NextToken;
+        }
+        while (next is not null);
+        return devices;
+    }
+
+    private async Task<string?> ComponentProblemAsync(RolloutPlan plan, string thing, DateTimeOffset succeededAt, CancellationToken cancellationToken)
+    {
+        var report = await _devices.ReportAsync(thing, cancellationToken).ConfigureAwait(false);
+        return BakeProblem(plan, new RolloutStage("", null, 100, TimeSpan.Zero, RolloutGates.Default with { HealthyCore = false }), report, succeededAt);
+    }
+
+    /// <summary>
+    /// Whether a device's component report can be judged: sent after the stage started, and either showing the
+    /// rolled-out versions or sent after the deployment succeeded (a report from the middle of the deployment shows
+    /// the old version and proves nothing either way). The deployment's status and the components' report travel
+    /// separately and may arrive in either order.
+    /// </summary>
+    private static bool Fresh(RolloutPlan plan, DeviceReport report, DateTimeOffset stageStart, DateTimeOffset succeededAt)
+    {
+        if (report.Components.Count == 0 || report.Components.Min(c => c.LastReportedTimestamp ?? DateTimeOffset.MinValue) < stageStart.AddSeconds(-1))
+        {
+            return false;
+        }
+
+        var showsNewVersions = plan.Components.All(p => report.Components.Any(c => c.ComponentName == p.Key && c.ComponentVersion == p.Value));
+        return showsNewVersions || report.Components.Min(c => c.LastReportedTimestamp ?? DateTimeOffset.MinValue) >= succeededAt.AddSeconds(-1);
     }
 
     /// <summary>What is wrong with a device during the bake, or null.</summary>
@@ -638,7 +746,7 @@ public sealed class RolloutRunner
 
     private static string Describe(RolloutPlan plan) => string.Join(", ", plan.Components.Select(c => $"{c.Key} {c.Value}"));
 
-    private static string Preview(IReadOnlyList<string> things) => things.Count <= 8 ? string.Join(", ", things) : string.Join(", ", things.Take(8)) + $" and {things.Count - 8} more";
+    private static string Preview(IReadOnlyList<string> things, int shown = 8) => things.Count <= shown ? string.Join(", ", things) : string.Join(", ", things.Take(shown)) + $" and {things.Count - shown} more";
 
     private static string Revision(string? deploymentId) => deploymentId ?? "?";
 }

@@ -225,13 +225,26 @@ Task("Test")
     .IsDependentOn("Package")
     .Does(() =>
 {
+    // Test assemblies run side by side on the machine's cores; the fleet rehearsal (200 local Nucleus devices and
+    // their processes in one test) runs alone afterwards, so that its load does not starve the others' timings.
     DotNetTest(solution, new DotNetTestSettings
     {
         Configuration = configuration,
         NoBuild = true,
         NoRestore = true,
+        Filter = "Category!=Fleet",
         Loggers = { "console;verbosity=normal" },
         ArgumentCustomization = HangTimeout,
+    });
+    DotNetTest("./tests/Fogline.CloudDeployment.Tests/Fogline.CloudDeployment.Tests.csproj", new DotNetTestSettings
+    {
+        Configuration = configuration,
+        NoBuild = true,
+        NoRestore = true,
+        Filter = "Category=Fleet",
+        Loggers = { "console;verbosity=normal" },
+        // One test of several minutes: the rehearsal's steps, each bounded by its own timeouts.
+        ArgumentCustomization = args => args.Append("--blame-hang-timeout 15m").Append("--blame-hang-dump-type none"),
     });
 });
 

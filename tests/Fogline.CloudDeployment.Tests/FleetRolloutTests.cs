@@ -16,8 +16,9 @@ namespace Fogline.CloudDeployment.Tests;
 /// silent devices never pass a gate (the rollout pauses, naming them).
 /// </summary>
 [Category("Conformance")]
+[Category("Fleet")]
 [NonParallelizable]
-[CancelAfter(600_000)]
+[CancelAfter(900_000)]
 public class FleetRolloutTests
 {
     private const int Size = 200;
@@ -91,7 +92,7 @@ public class FleetRolloutTests
 
         // Silent devices never pass a gate: every device must pass here, so the rollout pauses, naming them.
         await PublishAsync("com.example.Filter", "1.2.0", "exec sleep 3600");
-        (exit, outcome, output) = await RolloutAsync("1.2.0", canary: 2, timeout: "120s", quarter: false);
+        (exit, outcome, output) = await RolloutAsync("1.2.0", canary: 2, timeout: "90s", quarter: false);
         Assert.That((exit, outcome["status"]!.GetValue<string>()), Is.EqualTo((1, "paused")), output);
         var silent = _fleet.Devices.Where(d => d.Fault == "silent").Select(d => d.Thing).ToList();
         Assert.That(silent, Has.Count.EqualTo(4));

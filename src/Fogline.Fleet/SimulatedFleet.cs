@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
-using Fogline.Aws;
 using Fogline.Aws.Iot;
 using Fogline.Greengrass.Recipes;
 using Fogline.LocalCloud.Devices;
@@ -105,14 +104,6 @@ public sealed class SimulatedFleet : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(iot);
         var say = progress ?? (_ => { });
-        try
-        {
-            await iot.CreateThingGroupAsync(new CreateThingGroupRequest { ThingGroupName = options.Group }, cancellationToken).ConfigureAwait(false);
-        }
-        catch (AwsServiceException ex) when (ex.Code == "ResourceAlreadyExistsException")
-        {
-        }
-
         var root = options.RootDirectory ?? Path.Combine(options.CloudDirectory, "fleet");
         var offline = (int)Math.Round(options.Devices * options.OfflineShare);
         var silent = (int)Math.Round(options.Devices * options.SilentShare);
@@ -126,16 +117,7 @@ public sealed class SimulatedFleet : IAsyncDisposable
                 ["site"] = options.Sites[i % options.Sites.Count],
                 ["architecture"] = options.Architectures[i % options.Architectures.Count],
             };
-            try
-            {
-                await iot.CreateThingAsync(new CreateThingRequest { ThingName = thing, AttributePayload = new AttributePayload { Attributes = attributes } }, ct).ConfigureAwait(false);
-            }
-            catch (AwsServiceException ex) when (ex.Code == "ResourceAlreadyExistsException")
-            {
-            }
-
-            await iot.AddThingToThingGroupAsync(new AddThingToThingGroupRequest { ThingName = thing, ThingGroupName = options.Group }, ct).ConfigureAwait(false);
-            var provisioned = DeviceProvisioner.Provision(options.CloudDirectory, thing, options.Region);
+            var provisioned = (await DeviceProvisioner.AddAsync(iot, options.CloudDirectory, thing, options.Region, attributes, [options.Group], ct).ConfigureAwait(false)).Device;
             // The last devices carry the faults, so that the first ones (and any canary drawn from them) are plain.
             var fault = i >= options.Devices - offline ? "offline" : i >= options.Devices - offline - silent ? "silent" : "none";
             devices[i] = new SimulatedDevice(thing, provisioned.ConfigFile, Path.Combine(root, thing), fault);

@@ -1,4 +1,6 @@
 using System.Globalization;
+using Fogline.Aws;
+using Fogline.Aws.Iot;
 
 namespace Fogline.LocalCloud.Devices;
 
@@ -6,11 +8,68 @@ namespace Fogline.LocalCloud.Devices;
 /// Gives a device what the Greengrass installer gives a core device (<c>--provision true</c>): its certificate and
 /// private key, the root CA, and an initial Nucleus configuration naming them with the endpoints of the local cloud,
 /// in <c>devices/things/THING/</c> of the cloud directory. Start the device with
-/// <c>local-nucleus start --init-config THAT/config.yaml</c>. Registering the thing and its groups is the caller's
-/// (the IoT registry API), as the installer calls CreateThing and AddThingToThingGroup.
+/// <c>local-nucleus start --init-config THAT/config.yaml</c>. <see cref="AddAsync"/> also registers the thing and
+/// its groups through the IoT registry API, as the installer calls CreateThing and AddThingToThingGroup.
 /// </summary>
 public static class DeviceProvisioner
 {
+    /// <summary>A device added: its thing's ARN, the groups made for it, and its files.</summary>
+    /// <param name="ThingArn">The thing's ARN.</param>
+    /// <param name="CreatedGroups">The thing groups that did not exist and were made.</param>
+    /// <param name="Device">Its certificate, key, root CA and configuration.</param>
+    public sealed record AddedDevice(string ThingArn, IReadOnlyList<string> CreatedGroups, ProvisionedDevice Device);
+
+    /// <summary>
+    /// Registers <paramref name="thingName"/> (CreateThing with <paramref name="attributes"/>; added again without
+    /// attributes, the existing thing stays as it is), puts it in <paramref name="groups"/> (made when missing) and
+    /// provisions it (<see cref="Provision"/>).
+    /// </summary>
+    public static async Task<AddedDevice> AddAsync(IotClient iot, string cloudDirectory, string thingName, string region, IReadOnlyDictionary<string, string> attributes, IReadOnlyList<string> groups, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(iot);
+        ArgumentNullException.ThrowIfNull(attributes);
+        ArgumentNullException.ThrowIfNull(groups);
+        string arn;
+        try
+        {
+            arn = (await iot.CreateThingAsync(new CreateThingRequest
+            {
+                ThingName = thingName,
+                AttributePayload = attributes.Count == 0 ? null : new AttributePayload { Attributes = new Dictionary<string, string>(attributes, StringComparer.Ordinal) },
+            }, cancellationToken).ConfigureAwait(false)).ThingArn!;
+        }
+        catch (AwsServiceException ex) when (ex.Code == "ResourceAlreadyExistsException" && attributes.Count == 0)
+        {
+            // Added again (a new certificate): the thing stays as it is.
+            arn = (await iot.DescribeThingAsync(new DescribeThingRequest { ThingName = thingName }, cancellationToken).ConfigureAwait(false)).ThingArn!;
+        }
+
+        var created = new List<string>();
+        foreach (var group in groups)
+        {
+            try
+            {
+                await iot.DescribeThingGroupAsync(new DescribeThingGroupRequest { ThingGroupName = group }, cancellationToken).ConfigureAwait(false);
+            }
+            catch (AwsServiceException ex) when (ex.Code == "ResourceNotFoundException")
+            {
+                try
+                {
+                    await iot.CreateThingGroupAsync(new CreateThingGroupRequest { ThingGroupName = group }, cancellationToken).ConfigureAwait(false);
+                    created.Add(group);
+                }
+                catch (AwsServiceException raced) when (raced.Code == "ResourceAlreadyExistsException")
+                {
+                    // Made meanwhile by a device added beside this one.
+                }
+            }
+
+            await iot.AddThingToThingGroupAsync(new AddThingToThingGroupRequest { ThingName = thingName, ThingGroupName = group }, cancellationToken).ConfigureAwait(false);
+        }
+
+        return new AddedDevice(arn, created, Provision(cloudDirectory, thingName, region));
+    }
+
     /// <summary>A provisioned device's folder and its configuration file.</summary>
     /// <param name="Directory">The folder with the certificate, key, root CA and configuration.</param>
     /// <param name="ConfigFile">The initial Nucleus configuration (YAML).</param>

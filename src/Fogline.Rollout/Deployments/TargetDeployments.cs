@@ -221,13 +221,12 @@ public sealed class TargetDeployments
 }
 
 /// <summary>An edit that cannot apply to the deployment; <see cref="Exception.Message"/> lists why.</summary>
-public sealed class DeploymentEditException : Exception
+public sealed class DeploymentEditException : ProblemsException
 {
     /// <summary>Creates the exception.</summary>
     public DeploymentEditException(IReadOnlyList<string> problems)
-        : base(string.Join("; ", problems ?? []))
+        : base(string.Empty, problems)
     {
-        Problems = problems ?? [];
     }
 
     /// <summary>Creates the exception.</summary>
@@ -246,11 +245,7 @@ public sealed class DeploymentEditException : Exception
     public DeploymentEditException(string message, Exception innerException)
         : base(message, innerException)
     {
-        Problems = [message];
     }
-
-    /// <summary>Each problem.</summary>
-    public IReadOnlyList<string> Problems { get; }
 }
 
 /// <summary>The target's deployment changed between reading it and writing the next revision.</summary>

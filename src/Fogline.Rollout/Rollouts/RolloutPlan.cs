@@ -350,13 +350,12 @@ public sealed partial record RolloutPlan
 }
 
 /// <summary>A rollout plan that cannot be used; <see cref="Problems"/> lists every mistake with its place.</summary>
-public sealed class RolloutPlanException : Exception
+public sealed class RolloutPlanException : ProblemsException
 {
     /// <summary>Creates the exception.</summary>
     public RolloutPlanException(IReadOnlyList<string> problems)
-        : base("the rollout plan is not valid: " + string.Join("; ", problems ?? []))
+        : base("the rollout plan is not valid: ", problems)
     {
-        Problems = problems ?? [];
     }
 
     /// <summary>Creates the exception.</summary>
@@ -375,9 +374,5 @@ public sealed class RolloutPlanException : Exception
     public RolloutPlanException(string message, Exception innerException)
         : base(message, innerException)
     {
-        Problems = [message];
     }
-
-    /// <summary>Each mistake.</summary>
-    public IReadOnlyList<string> Problems { get; }
 }

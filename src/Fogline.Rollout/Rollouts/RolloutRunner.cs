@@ -537,7 +537,7 @@ public sealed class RolloutRunner
                 }
 
                 unknown.Remove(thing);
-                if (BakeProblem(plan, stage, report, at) is { } problem)
+                if (ComponentProblem(plan, report, at) is { } problem)
                 {
                     broken[thing] = problem;
                 }
@@ -614,7 +614,7 @@ public sealed class RolloutRunner
     private async Task<string?> ComponentProblemAsync(RolloutPlan plan, string thing, DateTimeOffset succeededAt, CancellationToken cancellationToken)
     {
         var report = await _devices.ReportAsync(thing, cancellationToken).ConfigureAwait(false);
-        return BakeProblem(plan, new RolloutStage("", null, 100, TimeSpan.Zero, RolloutGates.Default with { HealthyCore = false }), report, succeededAt);
+        return ComponentProblem(plan, report, succeededAt);
     }
 
     /// <summary>
@@ -634,14 +634,9 @@ public sealed class RolloutRunner
         return showsNewVersions || report.Components.Min(c => c.LastReportedTimestamp ?? DateTimeOffset.MinValue) >= succeededAt.AddSeconds(-1);
     }
 
-    /// <summary>What is wrong with a device during the bake, or null.</summary>
-    private static string? BakeProblem(RolloutPlan plan, RolloutStage stage, DeviceReport report, DateTimeOffset succeededAt)
+    /// <summary>What is wrong with a device's rolled-out components during the bake, or null (its core status is read in bulk).</summary>
+    private static string? ComponentProblem(RolloutPlan plan, DeviceReport report, DateTimeOffset succeededAt)
     {
-        if (stage.Gates.HealthyCore && report.Core is { Status: "UNHEALTHY" } core && core.LastStatusUpdateTimestamp >= succeededAt.AddSeconds(-1))
-        {
-            return "the core device reports UNHEALTHY";
-        }
-
         foreach (var (name, version) in plan.Components)
         {
             var installed = report.Components.FirstOrDefault(c => c.ComponentName == name);
@@ -781,13 +776,12 @@ public static class StageOrder
 }
 
 /// <summary>The preflight found problems: nothing was deployed. <see cref="Problems"/> lists them.</summary>
-public sealed class RolloutPreflightException : Exception
+public sealed class RolloutPreflightException : ProblemsException
 {
     /// <summary>Creates the exception.</summary>
     public RolloutPreflightException(IReadOnlyList<string> problems)
-        : base("the rollout cannot start: " + string.Join("; ", problems ?? []))
+        : base("the rollout cannot start: ", problems)
     {
-        Problems = problems ?? [];
     }
 
     /// <summary>Creates the exception.</summary>
@@ -806,9 +800,5 @@ public sealed class RolloutPreflightException : Exception
     public RolloutPreflightException(string message, Exception innerException)
         : base(message, innerException)
     {
-        Problems = [message];
     }
-
-    /// <summary>Each problem.</summary>
-    public IReadOnlyList<string> Problems { get; }
 }

@@ -1,6 +1,4 @@
 using System.CommandLine;
-using Fogline.Aws;
-using Fogline.Aws.Iot;
 using Fogline.LocalCloud.Devices;
 
 namespace Fogline.Cli.Commands;
@@ -44,39 +42,15 @@ internal static class CloudDeviceCommand
             }
 
             await using var target = await CloudTarget.OpenLocalAsync(directory, parse.GetValue(region), ct);
-            var iot = target.Clients.Iot;
-            string? arn;
-            try
+            var added = await DeviceProvisioner.AddAsync(target.Clients.Iot, directory, name, parse.GetValue(region)!, thingAttributes, parse.GetValue(groups) ?? [], ct);
+            foreach (var group in added.CreatedGroups)
             {
-                arn = (await iot.CreateThingAsync(new CreateThingRequest
-                {
-                    ThingName = name,
-                    AttributePayload = thingAttributes.Count == 0 ? null : new AttributePayload { Attributes = thingAttributes },
-                }, ct)).ThingArn;
-            }
-            catch (AwsServiceException ex) when (ex.Code == "ResourceAlreadyExistsException" && thingAttributes.Count == 0)
-            {
-                // Added again (a new certificate): the thing stays as it is.
-                arn = (await iot.DescribeThingAsync(new DescribeThingRequest { ThingName = name }, ct)).ThingArn;
-            }
-            foreach (var group in parse.GetValue(groups) ?? [])
-            {
-                try
-                {
-                    await iot.DescribeThingGroupAsync(new DescribeThingGroupRequest { ThingGroupName = group }, ct);
-                }
-                catch (AwsServiceException ex) when (ex.Code == "ResourceNotFoundException")
-                {
-                    await iot.CreateThingGroupAsync(new CreateThingGroupRequest { ThingGroupName = group }, ct);
-                    await cli.Out.WriteLineAsync($"thing group {group} created");
-                }
-
-                await iot.AddThingToThingGroupAsync(new AddThingToThingGroupRequest { ThingName = name, ThingGroupName = group }, ct);
+                await cli.Out.WriteLineAsync($"thing group {group} created");
             }
 
-            var provisioned = DeviceProvisioner.Provision(directory, name, parse.GetValue(region)!);
+            var provisioned = added.Device;
             var inGroups = parse.GetValue(groups) is { Length: > 0 } g ? " in " + string.Join(", ", g) : string.Empty;
-            await cli.Out.WriteLineAsync($"core device {name} registered ({arn}){inGroups}; certificate, key and configuration in {provisioned.Directory}");
+            await cli.Out.WriteLineAsync($"core device {name} registered ({added.ThingArn}){inGroups}; certificate, key and configuration in {provisioned.Directory}");
             await cli.Out.WriteLineAsync($"start it: local-nucleus start --root {Path.Combine(provisioned.Directory, "root")} --init-config {provisioned.ConfigFile}");
             return 0;
         });

@@ -86,7 +86,7 @@ internal static class RolloutCommands
 
             await using var cloud = await CloudTarget.OpenAsync(parse, options, parse.GetValue(plan.Region), ct);
             await cli.Out.WriteLineAsync($"rolling out in {cloud.Description}");
-            var runner = new RolloutRunner(cloud.Clients, await cloud.Clients.AccountAsync(ct));
+            var runner = await RunnerAsync(cloud, ct);
             RolloutOutcome outcome;
             try
             {
@@ -118,7 +118,7 @@ internal static class RolloutCommands
         {
             var loaded = plan.Load(parse);
             await using var cloud = await CloudTarget.OpenAsync(parse, options, parse.GetValue(plan.Region), ct);
-            var runner = new RolloutRunner(cloud.Clients, await cloud.Clients.AccountAsync(ct));
+            var runner = await RunnerAsync(cloud, ct);
             if (!runner.RequestPause(loaded, new RolloutOptions { StateDirectory = plan.States(parse) }))
             {
                 throw new CliException($"no rollout of this plan is running for thing group {loaded.Group}");
@@ -162,7 +162,7 @@ internal static class RolloutCommands
         {
             var loaded = plan.Load(parse);
             await using var cloud = await CloudTarget.OpenAsync(parse, options, parse.GetValue(plan.Region), ct);
-            var runner = new RolloutRunner(cloud.Clients, await cloud.Clients.AccountAsync(ct));
+            var runner = await RunnerAsync(cloud, ct);
             RolloutOutcome outcome;
             try
             {
@@ -178,6 +178,9 @@ internal static class RolloutCommands
         });
         return command;
     }
+
+    private static async Task<RolloutRunner> RunnerAsync(CloudTarget cloud, CancellationToken cancellationToken) =>
+        new(cloud.Clients, await cloud.Clients.AccountAsync(cancellationToken));
 
     private static async Task WriteOutcomeAsync(CliContext cli, bool json, RolloutOutcome outcome)
     {

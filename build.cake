@@ -149,7 +149,6 @@ var debianPrerequisites = new (string Kind, string What, string Package, string 
     ("file", "/usr/aarch64-linux-gnu/lib/libc.so", "libc6-dev-arm64-cross", "the aarch64 C library the linux-arm64 binaries link with"),
     ("command", "qemu-aarch64-static", "qemu-user-static", "runs the linux-arm64 binaries in a test"),
     ("file", "/usr/sbin/mosquitto", "mosquitto", "the local Nucleus's MQTT connection is tested against a real broker with mutual TLS"),
-    ("command", "openssl", "openssl", "the broker tests make their CA and device certificates"),
     ("file", "/usr/bin/aws", "awscli", "Debian's AWS CLI v2 is the peer of the local Greengrass cloud and of fogline component publish"),
 };
 

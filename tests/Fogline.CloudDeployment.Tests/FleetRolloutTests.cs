@@ -53,6 +53,13 @@ public class FleetRolloutTests
         await _fleet.DisposeAsync();
         _clients.Dispose();
         await _cloud.DisposeAsync();
+        if (TestContext.CurrentContext.Result.Outcome.Status == NUnit.Framework.Interfaces.TestStatus.Failed)
+        {
+            // Kept for the post-mortem: the broker's log, the cloud's data, every device's root.
+            await TestContext.Out.WriteLineAsync($"the fleet's files are kept in {_directory}");
+            return;
+        }
+
         Directory.Delete(_directory, recursive: true);
     }
 
@@ -80,10 +87,9 @@ public class FleetRolloutTests
         await Eventually.UntilAsync(() => Answering.All(d => Version(d, "com.example.Filter") == "1.0.0"), "every device on 1.0.0", TimeSpan.FromSeconds(300));
 
         // A good version: canary, a quarter, everyone; the other component, its configuration and the policies kept.
-        // 80 %: under CI load the cloud has not seen a fresh component report from some devices within the bake
-        // (a known issue: the devices themselves all run the version, as checked below on their Nucleus).
+        // 97 %: the 2 % silent devices are in the last stage.
         await PublishAsync("com.example.Filter", "1.1.0", "exec sleep 3600");
-        (exit, outcome, output) = await RolloutAsync("1.1.0", canary: 2, minHealthy: "80%", timeout: "180s");
+        (exit, outcome, output) = await RolloutAsync("1.1.0", canary: 2, minHealthy: "97%", timeout: "180s");
         Assert.That((exit, outcome["status"]!.GetValue<string>()), Is.EqualTo((0, "completed")), output);
         Assert.That(output, Does.Contain("stage 2/3 quarter: 50 device(s)"));
         await Eventually.UntilAsync(() => Answering.All(d => Version(d, "com.example.Filter") == "1.1.0" && Version(d, "com.example.Uplink") == "1.0.0"),

@@ -22,6 +22,7 @@ internal sealed partial class IotRegistryService
     private readonly string _dataDirectory;
     private readonly TimeProvider _time;
     private readonly ConcurrentDictionary<(string Account, string Region), ThingRegistry> _registries = new();
+    private readonly ConcurrentDictionary<string, (string Account, string Region)> _located = new(StringComparer.Ordinal);
 
     public IotRegistryService(string dataDirectory, TimeProvider time)
     {
@@ -54,23 +55,36 @@ internal sealed partial class IotRegistryService
     /// <summary>The account and region whose registry holds <paramref name="thing"/> (the first found), or null.</summary>
     public (string Account, string Region)? LocateThing(string thing)
     {
+        // Every message from a device asks this: where it was found last time is checked first (a thing deleted
+        // since is looked for again), so the data directory is scanned once per thing, not once per message.
+        if (_located.TryGetValue(thing, out var known) && Holds(known, thing))
+        {
+            return known;
+        }
+
         var root = Path.Combine(_dataDirectory, "iot");
         var places = Directory.Exists(root)
             ? Directory.EnumerateDirectories(root).SelectMany(a => Directory.EnumerateDirectories(a).Select(r => (Path.GetFileName(a), Path.GetFileName(r))))
             : [];
         foreach (var (account, region) in places.Concat(_registries.Keys).Distinct().Order())
         {
-            var registry = RegistryOf(account, region);
-            lock (registry.Sync)
+            if (Holds((account, region), thing))
             {
-                if (registry.Things.ContainsKey(thing))
-                {
-                    return (account, region);
-                }
+                _located[thing] = (account, region);
+                return (account, region);
             }
         }
 
         return null;
+    }
+
+    private bool Holds((string Account, string Region) place, string thing)
+    {
+        var registry = RegistryOf(place.Account, place.Region);
+        lock (registry.Sync)
+        {
+            return registry.Things.ContainsKey(thing);
+        }
     }
 
     public static string ThingArn(string region, string account, string name) => $"arn:aws:iot:{region}:{account}:thing/{name}";

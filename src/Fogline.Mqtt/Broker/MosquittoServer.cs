@@ -127,6 +127,10 @@ public sealed class MosquittoServer : IAsyncDisposable
             acl_file {Path.Combine(options.Directory, "acl")}
             listener {port} {options.BindAddress}
             max_qos 1
+            # The cloud's privileged client receives every device's fleet status and jobs requests: Mosquitto's
+            # default queue (1,000 QoS 1 messages per client) drops them when a fleet reports at once.
+            max_queued_messages 1000000
+            max_inflight_messages 100
             message_size_limit 0
             cafile {options.Authority.CaCertificateFile}
             certfile {certificate.CertificateFile}

@@ -529,8 +529,10 @@ public sealed class RolloutRunner
                     continue;
                 }
 
+                // A device an earlier stage judged on the same subdeployment passed that stage's bake; it reports
+                // again only when a component changes state, so its reports since its own success count.
                 var report = await _devices.ReportAsync(thing, cancellationToken).ConfigureAwait(false);
-                if (!Fresh(plan, report, start, at))
+                if (!Fresh(plan, report, earlier.Contains(thing) ? at : start, at))
                 {
                     unknown.Add(thing);
                     continue;

@@ -10,7 +10,8 @@ namespace Fogline.LocalNucleus.Deployments.Cloud;
 /// <summary>
 /// The core device's status as the Nucleus's FleetStatusService reports it, on
 /// <c>$aws/things/THING/greengrassv2/health/json</c>: after a cloud deployment (with its deploymentInformation), when
-/// a component becomes RUNNING, FINISHED, ERRORED or BROKEN, and after each reconnection. Every message is COMPLETE
+/// a component becomes RUNNING, FINISHED, ERRORED or BROKEN, and after each connection (the first one of a run as
+/// NUCLEUS_LAUNCH, which the cloud takes even though the sequence numbers started again). Every message is COMPLETE
 /// (all components: name, version, status, isRoot, fleetConfigArns); the device is UNHEALTHY while a component is
 /// ERRORED or BROKEN. The cloud answers GetCoreDevice, ListInstalledComponents and ListEffectiveDeployments from it.
 /// </summary>
@@ -22,6 +23,7 @@ internal sealed class FleetStatusReporter : IDisposable
     private readonly ILogger _logger;
     private readonly Dictionary<string, string> _groupConfigurations = new(StringComparer.Ordinal);
     private long _sequence;
+    private int _launched;
 
     public FleetStatusReporter(Nucleus nucleus, string thing, ILogger logger)
     {
@@ -71,7 +73,9 @@ internal sealed class FleetStatusReporter : IDisposable
     {
         if (e.IsOnline)
         {
-            Report("RECONNECT", null);
+            // The first report of a run says NUCLEUS_LAUNCH: its sequence numbers start again, and the cloud takes
+            // it whatever sequence number it saw before the restart.
+            Report(Interlocked.Exchange(ref _launched, 1) == 0 ? "NUCLEUS_LAUNCH" : "RECONNECT", null);
         }
     }
 

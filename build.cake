@@ -131,6 +131,22 @@ Task("GdkBuild")
 Task("Package")
     .IsDependentOn("Components");
 
+// The simulated fleet's stand-in component (components/samples/FleetWorkload), one NativeAOT binary for this
+// machine: a fleet of hundreds of devices runs one process of it per device (Fogline.Fleet's FleetWorkload finds it
+// in artifacts/fleet).
+Task("FleetWorkload")
+    .Does(() =>
+{
+    var runtime = System.Runtime.InteropServices.RuntimeInformation.OSArchitecture == System.Runtime.InteropServices.Architecture.Arm64 ? "linux-arm64" : "linux-x64";
+    DotNetPublish("./components/samples/FleetWorkload/FleetWorkload.csproj", new DotNetPublishSettings
+    {
+        Configuration = "Release",
+        Runtime = runtime,
+        OutputDirectory = Directory("./artifacts/fleet"),
+        MSBuildSettings = new DotNetMSBuildSettings().WithProperty("PublishAot", "true").WithProperty("DebugType", "none").WithProperty("StripSymbols", "true"),
+    });
+});
+
 // What the tests and the build need from Debian, installed when missing (as root; otherwise the task says what to
 // install and stops), so that the test command alone works on a fresh Debian 12 machine. Each row: what is checked,
 // how, and the Debian package that provides it.
@@ -222,6 +238,7 @@ Task("Test")
     .IsDependentOn("CheckGenerated")
     .IsDependentOn("InstallPeers")
     .IsDependentOn("Package")
+    .IsDependentOn("FleetWorkload")
     .Does(() =>
 {
     // Test assemblies run side by side on the machine's cores, the 200-device fleet rehearsal among them.

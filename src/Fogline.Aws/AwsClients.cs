@@ -26,6 +26,7 @@ public sealed class AwsClients : IDisposable
         GreengrassRest = new RestJsonClient(_http, settings, AwsService.GreengrassV2);
         Greengrass = new GreengrassV2Client(GreengrassRest);
         Iot = new Iot.IotClient(new RestJsonClient(_http, settings, AwsService.Iot));
+        IotData = new IotData.IotDataClient(new RestJsonClient(_http, settings, AwsService.IotData));
         var s3 = new AmazonS3Config
         {
             RegionEndpoint = settings.RegionEndpoint,
@@ -61,6 +62,9 @@ public sealed class AwsClients : IDisposable
 
     /// <summary>AWS IoT (registry, jobs).</summary>
     public Iot.IotClient Iot { get; }
+
+    /// <summary>The AWS IoT data plane (retained messages).</summary>
+    public IotData.IotDataClient IotData { get; }
 
     /// <summary>S3.</summary>
     public IAmazonS3 S3 { get; }

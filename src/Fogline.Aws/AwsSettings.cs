@@ -18,6 +18,9 @@ public enum AwsService
 
     /// <summary>AWS STS.</summary>
     Sts,
+
+    /// <summary>The AWS IoT data plane (signing name <c>iotdata</c>): retained messages.</summary>
+    IotData,
 }
 
 /// <summary>
@@ -122,6 +125,7 @@ public sealed class AwsSettings
             AwsService.GreengrassV2 => "GREENGRASSV2",
             AwsService.Iot => "IOT",
             AwsService.S3 => "S3",
+            AwsService.IotData => "IOT_DATA_PLANE",
             _ => "STS",
         };
         var configured = _endpointUrl
@@ -137,6 +141,7 @@ public sealed class AwsSettings
             AwsService.GreengrassV2 => "greengrass",
             AwsService.Iot => "iot",
             AwsService.S3 => "s3",
+            AwsService.IotData => "data-ats.iot",
             _ => "sts",
         };
         return new Uri($"https://{host}.{Region}.amazonaws.com");

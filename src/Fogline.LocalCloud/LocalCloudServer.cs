@@ -36,6 +36,8 @@ public sealed class LocalCloudServer : IAsyncDisposable
     private readonly RestJsonEndpoint _greengrass;
     private readonly ComponentsService _components;
     private readonly RestJsonEndpoint _iot;
+    private readonly RestJsonEndpoint _iotData;
+    private readonly Iot.RetainedMessages _retained;
     private readonly RestJsonEndpoint _dataPlane;
     private readonly ConcurrentQueue<CapturedRequest> _captured = new();
     private readonly int _captureLimit;
@@ -66,9 +68,12 @@ public sealed class LocalCloudServer : IAsyncDisposable
         deployments.Register(_greengrass);
         _coreDevices = new CoreDevicesService(options.DataDirectory, options.Time, Registry, Jobs, deployments);
         _coreDevices.Register(_greengrass);
+        _iotData = new RestJsonEndpoint(Fogline.Aws.IotData.IotDataOperations.All);
+        _retained = new Iot.RetainedMessages(options.DataDirectory, options.Time);
+        _retained.Register(_iotData);
         if (options.Broker is { } broker)
         {
-            Gateway = new Iot.DeviceGateway(broker, Registry, Jobs, _coreDevices.Report, options.Time, options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+            Gateway = new Iot.DeviceGateway(broker, Registry, Jobs, _coreDevices.Report, _retained.Retained, options.Time, options.Logger ?? Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
         }
         app.Run(HandleAsync);
     }
@@ -153,6 +158,7 @@ public sealed class LocalCloudServer : IAsyncDisposable
         await _app.DisposeAsync().ConfigureAwait(false);
         Jobs.Dispose();
         _coreDevices.Dispose();
+        _retained.Dispose();
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -205,6 +211,9 @@ public sealed class LocalCloudServer : IAsyncDisposable
                     break;
                 case CloudService.Iot:
                     await _iot.DispatchAsync(request, body).ConfigureAwait(false);
+                    break;
+                case CloudService.IotData:
+                    await _iotData.DispatchAsync(request, body).ConfigureAwait(false);
                     break;
                 default:
                     throw new AwsServiceException("NotImplementedException", 501, $"The local Greengrass cloud does not serve {service} yet.");
@@ -282,6 +291,7 @@ public sealed class LocalCloudServer : IAsyncDisposable
         "sts" => CloudService.Sts,
         "greengrass" => CloudService.GreengrassV2,
         "execute-api" or "iot" => CloudService.Iot,
+        "iotdata" => CloudService.IotData,
         _ when request.RawTarget.StartsWith("/greengrass/", StringComparison.Ordinal) => CloudService.GreengrassV2,
         _ when request.RawTarget.Contains("Action=", StringComparison.Ordinal) || System.Text.Encoding.UTF8.GetString(request.Body).StartsWith("Action=", StringComparison.Ordinal) => CloudService.Sts,
         _ => CloudService.S3,

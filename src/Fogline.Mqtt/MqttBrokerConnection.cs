@@ -93,10 +93,15 @@ public sealed class MqttBrokerConnection : IAsyncDisposable
         };
     }
 
-    /// <summary>Subscribes; returns null when the broker granted it, else its refusal.</summary>
-    public async Task<string?> SubscribeAsync(string filter, MqttQualityOfServiceLevel qos, CancellationToken cancellationToken)
+    /// <summary>
+    /// Subscribes; returns null when the broker granted it, else its refusal. With <paramref name="retainAsPublished"/>
+    /// (MQTT 5) messages keep the retain flag they were published with, not only those the broker had retained.
+    /// </summary>
+    public async Task<string?> SubscribeAsync(string filter, MqttQualityOfServiceLevel qos, CancellationToken cancellationToken, bool retainAsPublished = false)
     {
-        var options = new MqttClientSubscribeOptionsBuilder().WithTopicFilter(filter, qos).Build();
+        var options = new MqttClientSubscribeOptionsBuilder()
+            .WithTopicFilter(new MqttTopicFilterBuilder().WithTopic(filter).WithQualityOfServiceLevel(qos).WithRetainAsPublished(retainAsPublished).Build())
+            .Build();
         var result = await _client.SubscribeAsync(options, cancellationToken).ConfigureAwait(false);
         var item = result.Items.FirstOrDefault();
         return item is null ? "no SUBACK entry"

@@ -35,8 +35,8 @@ public class RolloutPlanTests
             Assert.That(plan.Stages.Select(s => s.Name), Is.EqualTo(new[] { "canary", "quarter", "stage-3" }));
             Assert.That(plan.Stages.Select(s => s.Reach(200)), Is.EqualTo(new[] { 2, 50, 200 }));
             Assert.That(plan.Stages[0].Bake, Is.EqualTo(TimeSpan.FromMinutes(10)));
-            Assert.That(plan.Stages[1].Gates, Is.EqualTo(new RolloutGates(TimeSpan.FromMinutes(5), 0.95, true)));
-            Assert.That(plan.Stages[2].Gates, Is.EqualTo(new RolloutGates(TimeSpan.FromMinutes(5), 1.0, true)));
+            Assert.That((plan.Stages[1].Gates.DeploymentTimeout, plan.Stages[1].Gates.MinimumHealthy, plan.Stages[1].Gates.HealthyCore, plan.Stages[1].Gates.Metrics.Count), Is.EqualTo((TimeSpan.FromMinutes(5), 0.95, true, 0)));
+            Assert.That((plan.Stages[2].Gates.DeploymentTimeout, plan.Stages[2].Gates.MinimumHealthy, plan.Stages[2].Gates.HealthyCore, plan.Stages[2].Gates.Metrics.Count), Is.EqualTo((TimeSpan.FromMinutes(5), 1.0, true, 0)));
             Assert.That(plan.OnFailure, Is.EqualTo("revert"));
             Assert.That(plan.IotJobConfiguration!.ToJsonString(), Is.EqualTo("""{"jobExecutionsRolloutConfig":{"maximumPerMinute":50}}"""));
             Assert.That(plan.Stages[^1].IsWholeGroup, Is.True);
@@ -63,6 +63,10 @@ public class RolloutPlanTests
                 bake: soon
                 gates: { deploymentTimeout: 0s, minHealthy: 0, what: 1 }
               - percent: 50
+                gates:
+                  metrics:
+                    - { component: com.fogline.EdgeFilter, counter: rejected, per: rejected, maxRatio: 0.5, topic: fogline/metrics, colour: red }
+                    - { counter: rejected }
             onFailure: shrug
             colour: blue
             """, "plan.yaml"));
@@ -74,7 +78,12 @@ public class RolloutPlanTests
             "stages[0].devices: a whole number of at least 1, not 0",
             "stages[1].percent: more than 0 and at most 100, not 150",
             "stages[1].bake: a duration like 30s, 5m or 1h, not \"soon\"",
-            "stages[1].gates.what: not a gate (deploymentTimeout, minHealthy, healthyCore)",
+            "stages[1].gates.what: not a gate (deploymentTimeout, minHealthy, healthyCore, metrics)",
+            "stages[2].gates.metrics[0].colour: not a metric gate setting (name, component, counter, per, maxRatio, minDifference, topic)",
+            "stages[2].gates.metrics[0].maxRatio: at least 1, not 0.5: below 1 a canary exactly as good as its control fails, so the gate can never pass",
+            "stages[2].gates.metrics[0].topic: 'fogline/metrics' must name {thing}: each device's figures are read from its own topic",
+            "stages[2].gates.metrics[0].per: 'rejected' is the counter itself (the rate would always be 1)",
+            "stages[2].gates.metrics[1].component: required",
             "stages[1].gates.deploymentTimeout: longer than 0, or no device can pass",
             "stages[1].gates.minHealthy: more than 0 % and at most 100 %, not 0 %",
             "stages[2]: the last stage must reach the whole group (percent: 100): it is the group's own revision",

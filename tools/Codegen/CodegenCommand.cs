@@ -8,7 +8,7 @@ namespace Fogline.Codegen;
 /// <summary>
 /// Entry point: <c>Codegen [--check]</c>. Generates, from the vendored models, the checked-in code of
 /// <c>src/Fogline.Greengrass.Ipc/Generated</c> (the Greengrass IPC Smithy model) and <c>src/Fogline.Aws/Generated</c>
-/// (the botocore models of Greengrass V2 and IoT), and the recipes of <c>recipes/</c> from the GDK projects' recipe
+/// (the botocore models of Greengrass V2, IoT and the IoT data plane), and the recipes of <c>recipes/</c> from the GDK projects' recipe
 /// templates (<see cref="GdkRecipes"/>). With <c>--check</c> it writes nothing and exits 1 when a checked-in file
 /// differs from what its model gives.
 /// <c>Codegen gdk-build PROJECT_DIR [--artifacts-from DIR]</c> is the recipe and artifact half of a GDK custom build
@@ -28,6 +28,7 @@ public static class CodegenCommand
             "ListThingGroupsForThing", "ListThings", "ListThingsInThingGroup", "RemoveThingFromThingGroup",
             "UpdateThingGroup", "UpdateThingGroupsForThing",
         ]),
+        new("iot-data-2015-05-28.json", "Fogline.Aws.IotData", "IotData", ["GetRetainedMessage", "ListRetainedMessages"]),
     ];
 
     /// <summary>Generates the IPC files for a Smithy model text.</summary>

@@ -74,9 +74,12 @@ public static class ComponentHost
         await using (ipc.ConfigureAwait(false))
         {
             TOptions parsed;
+            CloudMetrics? cloudMetrics;
             try
             {
-                parsed = component.ParseOptions(await ReadConfigurationAsync(ipc, stop.Token).ConfigureAwait(false));
+                var configuration = await ReadConfigurationAsync(ipc, stop.Token).ConfigureAwait(false);
+                parsed = component.ParseOptions(configuration);
+                cloudMetrics = CloudMetrics.Read(configuration, component.Name, Environment.GetEnvironmentVariable("AWS_IOT_THING_NAME"));
             }
             catch (ConfigurationException e)
             {
@@ -134,6 +137,13 @@ public static class ComponentHost
                     var metricsWriter = new PayloadWriter();
                     var metricsTopic = Topics.Metrics(component.Name);
                     context.Every(options.MetricsInterval, ct => PublishCountersAsync(context, metricsWriter, metricsTopic, ct));
+                }
+
+                if (cloudMetrics is not null)
+                {
+                    var cloudWriter = new PayloadWriter();
+                    var startedMs = context.Time.GetUtcNow().ToUnixTimeMilliseconds();
+                    context.Every(cloudMetrics.Interval, ct => PublishCloudCountersAsync(context, cloudWriter, cloudMetrics.Topic, startedMs, logger, ct));
                 }
 
                 await ipc.UpdateStateAsync(new UpdateStateRequest { State = ReportedLifecycleState.Running }, stop.Token).ConfigureAwait(false);
@@ -336,6 +346,32 @@ public static class ComponentHost
         context.Counters.WriteJson(json);
         json.WriteEndObject();
         await context.PublishAsync(topic, writer.WrittenMemory, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The counters to IoT Core (<see cref="CloudMetrics"/>), retained; a refusal is counted and logged, never fatal.</summary>
+    private static async ValueTask PublishCloudCountersAsync<TOptions>(ComponentContext<TOptions> context, PayloadWriter writer, string topic, long startedMs, ILogger logger, CancellationToken cancellationToken)
+        where TOptions : class
+    {
+        var json = writer.Begin();
+        json.WriteStartObject();
+        json.WriteNumber("v"u8, ReadingCodec.CurrentVersion);
+        json.WriteString("component"u8, context.ComponentName);
+        json.WriteString("thing"u8, Environment.GetEnvironmentVariable("AWS_IOT_THING_NAME"));
+        json.WriteNumber("startedMs"u8, startedMs);
+        json.WriteNumber("ts"u8, Math.Round(context.Time.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0, 3));
+        json.WritePropertyName("counters"u8);
+        context.Counters.WriteJson(json);
+        json.WriteEndObject();
+        try
+        {
+            await context.Ipc.PublishToIoTCoreAsync(new PublishToIoTCoreRequest { TopicName = topic, Qos = QOS.AtMostOnce, Retain = true, Payload = writer.WrittenMemory }, cancellationToken).ConfigureAwait(false);
+            context.Counters.Get("cloud_metrics_sent").Increment();
+        }
+        catch (GreengrassIpcException e)
+        {
+            context.Counters.Get("cloud_metrics_failed").Increment();
+            HostLog.PublishFailed(logger, topic, e.Message);
+        }
     }
 
     private static async Task DrainAsync<TOptions>(FoglineComponent<TOptions> component, ComponentContext<TOptions> context, ComponentHostOptions options, ILogger logger, Task loop)

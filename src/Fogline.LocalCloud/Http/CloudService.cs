@@ -14,4 +14,7 @@ public enum CloudService
 
     /// <summary>AWS IoT control plane (<c>execute-api</c> as botocore signs it, or <c>iot</c>; rest-json).</summary>
     Iot,
+
+    /// <summary>The AWS IoT data plane (<c>iotdata</c>, rest-json): retained messages.</summary>
+    IotData,
 }

@@ -17,12 +17,16 @@ namespace Fogline.LocalCloud.Iot;
 /// <c>…/jobs/{jobId}/update</c> (status transitions with the version check, answered on <c>/accepted</c> or
 /// <c>/rejected</c> with IoT Jobs' codes), and it publishes <c>…/jobs/notify</c> and <c>…/jobs/notify-next</c> after a
 /// thing's executions changed. It also takes the devices' fleet status (<c>$aws/things/T/greengrassv2/health/json</c>)
-/// for the core-device APIs. Requests from a client for another thing never reach it: the broker's ACL keeps each
+/// for the core-device APIs, and keeps the messages devices publish with the retain flag (<see cref="RetainedMessages"/>,
+/// subscribed to <c>#</c> with retain-as-published). Requests from a client for another thing never reach it: the broker's ACL keeps each
 /// device to its own topics.
 /// </summary>
 internal sealed partial class DeviceGateway : IAsyncDisposable
 {
     public const string GreengrassNamespace = "namespace-aws-gg-deployment";
+
+    /// <summary>Takes a message the broker delivered with the retain flag: topic, payload, QoS.</summary>
+    public delegate void RetainedHandler(string topic, ReadOnlySpan<byte> payload, int qos);
     private static readonly JsonSerializerOptions Relaxed = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
     private readonly MqttBrokerConnection _connection;
     private readonly IotRegistryService _registry;
@@ -30,11 +34,13 @@ internal sealed partial class DeviceGateway : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly Action<string, JsonObject> _fleetStatus;
+    private readonly RetainedHandler _retained;
     private readonly TaskCompletionSource _firstConnection = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    public DeviceGateway(MqttBrokerOptions broker, IotRegistryService registry, IotJobsService jobs, Action<string, JsonObject> fleetStatus, TimeProvider time, ILogger logger)
+    public DeviceGateway(MqttBrokerOptions broker, IotRegistryService registry, IotJobsService jobs, Action<string, JsonObject> fleetStatus, RetainedHandler retained, TimeProvider time, ILogger logger)
     {
         _fleetStatus = fleetStatus;
+        _retained = retained;
         _registry = registry;
         _jobs = jobs;
         _time = time;
@@ -68,7 +74,8 @@ internal sealed partial class DeviceGateway : IAsyncDisposable
             try
             {
                 var refused = await _connection.SubscribeAsync("$aws/things/+/jobs/#", MqttQualityOfServiceLevel.AtLeastOnce, CancellationToken.None).ConfigureAwait(false)
-                    ?? await _connection.SubscribeAsync("$aws/things/+/greengrassv2/health/json", MqttQualityOfServiceLevel.AtLeastOnce, CancellationToken.None).ConfigureAwait(false);
+                    ?? await _connection.SubscribeAsync("$aws/things/+/greengrassv2/health/json", MqttQualityOfServiceLevel.AtLeastOnce, CancellationToken.None).ConfigureAwait(false)
+                    ?? await _connection.SubscribeAsync("#", MqttQualityOfServiceLevel.AtLeastOnce, CancellationToken.None, retainAsPublished: true).ConfigureAwait(false);
                 if (refused is not null)
                 {
                     GatewayLog.SubscribeRefused(_logger, refused);
@@ -86,6 +93,13 @@ internal sealed partial class DeviceGateway : IAsyncDisposable
 
     private void OnMessage(MqttApplicationMessage message)
     {
+        if (message.Retain)
+        {
+            var payload = message.Payload;
+            _retained(message.Topic, payload.IsSingleSegment ? payload.FirstSpan : payload.ToArray(), (int)message.QualityOfServiceLevel);
+            return;
+        }
+
         if (HealthTopic().Match(message.Topic) is { Success: true } health)
         {
             try

@@ -26,10 +26,11 @@ public sealed record RolloutStage(string Name, int? Devices, double? Percent, Ti
 /// <param name="DeploymentTimeout">Every stage device's deployment must succeed within this.</param>
 /// <param name="MinimumHealthy">The share of stage devices that must pass (0 to 1].</param>
 /// <param name="HealthyCore">Whether the core device must report HEALTHY during the bake.</param>
-public sealed record RolloutGates(TimeSpan DeploymentTimeout, double MinimumHealthy, bool HealthyCore)
+/// <param name="Metrics">Metric gates: what the stage devices' components publish to IoT Core, compared with a control group.</param>
+public sealed record RolloutGates(TimeSpan DeploymentTimeout, double MinimumHealthy, bool HealthyCore, IReadOnlyList<MetricGate> Metrics)
 {
-    /// <summary>The defaults: 10 minutes, every device, HEALTHY required.</summary>
-    public static RolloutGates Default { get; } = new(TimeSpan.FromMinutes(10), 1.0, true);
+    /// <summary>The defaults: 10 minutes, every device, HEALTHY required, no metric gate.</summary>
+    public static RolloutGates Default { get; } = new(TimeSpan.FromMinutes(10), 1.0, true, []);
 }
 
 /// <summary>
@@ -243,15 +244,15 @@ public sealed partial record RolloutPlan
 
         if (node is not JsonObject gates)
         {
-            problems.Add($"{where}: an object (deploymentTimeout, minHealthy, healthyCore)");
+            problems.Add($"{where}: an object (deploymentTimeout, minHealthy, healthyCore, metrics)");
             return defaults;
         }
 
         foreach (var (key, _) in gates)
         {
-            if (key is not ("deploymentTimeout" or "minHealthy" or "healthyCore"))
+            if (key is not ("deploymentTimeout" or "minHealthy" or "healthyCore" or "metrics"))
             {
-                problems.Add($"{where}.{key}: not a gate (deploymentTimeout, minHealthy, healthyCore)");
+                problems.Add($"{where}.{key}: not a gate (deploymentTimeout, minHealthy, healthyCore, metrics)");
             }
         }
 
@@ -284,7 +285,70 @@ public sealed partial record RolloutPlan
             }
         }
 
-        return new RolloutGates(timeout, minimum, healthy);
+        var metrics = gates["metrics"] is { } metricNodes ? MetricGates(metricNodes, $"{where}.metrics", problems) : defaults.Metrics;
+        return new RolloutGates(timeout, minimum, healthy, metrics);
+    }
+
+    private static List<MetricGate> MetricGates(JsonNode node, string where, List<string> problems)
+    {
+        var gates = new List<MetricGate>();
+        if (node is not JsonArray items)
+        {
+            problems.Add($"{where}: a list of metric gates (component, counter, per, maxRatio, minDifference, topic)");
+            return gates;
+        }
+
+        for (var i = 0; i < items.Count; i++)
+        {
+            var at = $"{where}[{i}]";
+            if (items[i] is not JsonObject item)
+            {
+                problems.Add($"{at}: an object (component, counter, per, maxRatio, minDifference, topic)");
+                continue;
+            }
+
+            foreach (var (key, _) in item)
+            {
+                if (key is not ("name" or "component" or "counter" or "per" or "maxRatio" or "minDifference" or "topic"))
+                {
+                    problems.Add($"{at}.{key}: not a metric gate setting (name, component, counter, per, maxRatio, minDifference, topic)");
+                }
+            }
+
+            var component = Text(item, "component", $"{at}.component", problems, required: true);
+            var counter = Text(item, "counter", $"{at}.counter", problems, required: true);
+            var per = Text(item, "per", $"{at}.per", problems);
+            var maxRatio = Number(item, "maxRatio", at, problems) ?? 2;
+            var minDifference = Number(item, "minDifference", at, problems) ?? 0;
+            var topic = Text(item, "topic", $"{at}.topic", problems) ?? "fogline/{thing}/metrics/{component}";
+            if (maxRatio < 1)
+            {
+                problems.Add($"{at}.maxRatio: at least 1, not {maxRatio.ToString(CultureInfo.InvariantCulture)}: below 1 a canary exactly as good as its control fails, so the gate can never pass");
+            }
+
+            if (minDifference < 0)
+            {
+                problems.Add($"{at}.minDifference: 0 or more, not {minDifference.ToString(CultureInfo.InvariantCulture)}");
+            }
+
+            if (!topic.Contains("{thing}", StringComparison.Ordinal))
+            {
+                problems.Add($"{at}.topic: '{topic}' must name {{thing}}: each device's figures are read from its own topic");
+            }
+
+            if (per == counter && per is not null)
+            {
+                problems.Add($"{at}.per: '{per}' is the counter itself (the rate would always be 1)");
+            }
+
+            if (component is not null && counter is not null)
+            {
+                var name = Text(item, "name", $"{at}.name", problems) ?? (per is null ? $"{counter} per second" : $"{counter} per {per}");
+                gates.Add(new MetricGate(name, component, counter, per, maxRatio, minDifference, topic));
+            }
+        }
+
+        return gates;
     }
 
     private static double? Percent(JsonNode? node, string where, List<string> problems)

@@ -53,6 +53,8 @@ public sealed record RolloutOptions
 public sealed class RolloutRunner
 {
     private static readonly string[] HaltingCauses = ["FAILED_UNABLE_TO_ROLLBACK"];
+    /// <summary>The most devices a metric gate's control group reads.</summary>
+    public const int MaxControlDevices = 50;
     private static readonly string[] HaltingErrorTypes = ["DEPENDENCY_ERROR", "PERMISSION_ERROR", "REQUEST_ERROR", "NUCLEUS_ERROR"];
     private readonly AwsClients _clients;
     private readonly string _account;
@@ -505,8 +507,15 @@ public sealed class RolloutRunner
         var broken = new Dictionary<string, string>(StringComparer.Ordinal);
         var unknown = succeeded.Keys.ToHashSet(StringComparer.Ordinal);
         var lastSeen = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
+        var metrics = MetricWatchFor(stage, state, stageSet, succeeded.Keys.Where(t => !earlier.Contains(t)).ToList(), start, options);
+        List<string>? metricLines = null;
         while (true)
         {
+            if (metrics is not null)
+            {
+                await metrics.LookAsync(cancellationToken).ConfigureAwait(false);
+            }
+
             var statuses = await CoreStatusesAsync(plan.Group, cancellationToken).ConfigureAwait(false);
             foreach (var (thing, at) in succeeded)
             {
@@ -563,13 +572,63 @@ public sealed class RolloutRunner
                     return new Verdict(GateKind.Inconclusive, $"bake: INCONCLUSIVE: {unknown.Count} device(s) reported their deployment but not their components since: {Preview([.. unknown])}");
                 }
 
+                if (metrics is not null)
+                {
+                    // Counters still missing get until the deployment timeout after the bake to arrive.
+                    var verdicts = metrics.Judge();
+                    if (verdicts.FirstOrDefault(v => v.Kind == "fail") is { Line: not null } failed)
+                    {
+                        return new Verdict(GateKind.Fail, failed.Line);
+                    }
+
+                    if (verdicts.FirstOrDefault(v => v.Kind == "inconclusive") is { Line: not null } missing)
+                    {
+                        if (time.GetUtcNow() < bakeEnd + stage.Gates.DeploymentTimeout)
+                        {
+                            await Task.Delay(options.PollInterval, time, cancellationToken).ConfigureAwait(false);
+                            continue;
+                        }
+
+                        return new Verdict(GateKind.Inconclusive, missing.Line);
+                    }
+
+                    metricLines = [.. verdicts.Select(v => v.Line)];
+                    foreach (var line in metricLines)
+                    {
+                        options.Progress("  gate " + line);
+                    }
+                }
+
                 options.Progress($"  gate bake: pass: {succeeded.Count - broken.Count - unknown.Count} device(s) ran {Describe(plan)} for {stage.Bake.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s without a restart{(stage.Gates.HealthyCore ? ", HEALTHY" : string.Empty)}");
-                return new Verdict(GateKind.Pass, $"pass: {succeeded.Count - broken.Count - unknown.Count} of {devices.Count} healthy through the bake");
+                return new Verdict(GateKind.Pass, $"pass: {succeeded.Count - broken.Count - unknown.Count} of {devices.Count} healthy through the bake{(metricLines is null ? string.Empty : "; " + string.Join("; ", metricLines))}");
             }
 
             var wait = bakeEnd - time.GetUtcNow();
             await Task.Delay(wait > TimeSpan.Zero && wait < options.PollInterval ? wait : options.PollInterval, time, cancellationToken).ConfigureAwait(false);
         }
+    }
+
+    /// <summary>
+    /// The metric gates' watch for a stage (null without metric gates): the stage's devices that took the new version in
+    /// this stage against a control group of up to <see cref="MaxControlDevices"/> devices of the group outside the
+    /// stage (in the rollout's order, so the same ones at every look and on a resume). The last stage leaves no
+    /// device on the previous version: nothing to compare with, which its line says.
+    /// </summary>
+    private MetricWatch? MetricWatchFor(RolloutStage stage, RolloutState state, HashSet<string> stageSet, List<string> judged, DateTimeOffset start, RolloutOptions options)
+    {
+        if (stage.Gates.Metrics.Count == 0)
+        {
+            return null;
+        }
+
+        var control = state.Order.Where(t => !stageSet.Contains(t)).Take(MaxControlDevices).ToList();
+        if (control.Count == 0)
+        {
+            options.Progress($"  gate metrics: not compared: no device of the group is left on the previous version ({string.Join(", ", stage.Gates.Metrics.Select(m => m.Name))} were compared in the stages before)");
+            return null;
+        }
+
+        return new MetricWatch(_clients.IotData, stage.Gates.Metrics, judged, control, start);
     }
 
     /// <summary>The executions of a job, by thing name (every page).</summary>

@@ -95,6 +95,22 @@ public sealed class SimulatedFleet : IAsyncDisposable
     /// <summary>The devices, in thing name order.</summary>
     public IReadOnlyList<SimulatedDevice> Devices { get; }
 
+    /// <summary>
+    /// The file the stand-in components read a fleet-wide input fault from (<see cref="SetInputFaultAsync"/>): a problem
+    /// every device shares, whatever version it runs.
+    /// </summary>
+    public string InputFaultFile => Path.Combine(_options.RootDirectory ?? Path.Combine(_options.CloudDirectory, "fleet"), "input-fault.json");
+
+    /// <summary>
+    /// Makes every device's input go bad (<paramref name="rejectedShare"/> of the stand-ins' payloads rejected on top of
+    /// their version's own share), or good again with 0; the stand-ins see it within 5 s.
+    /// </summary>
+    public async Task SetInputFaultAsync(double rejectedShare)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(InputFaultFile)!);
+        await File.WriteAllTextAsync(InputFaultFile, string.Create(CultureInfo.InvariantCulture, $"{{\"rejectedShare\": {rejectedShare}}}")).ConfigureAwait(false);
+    }
+
     /// <summary>The thing name of device <paramref name="index"/> (from 1).</summary>
     public static string ThingName(string prefix, int index) => string.Create(CultureInfo.InvariantCulture, $"{prefix}-{index:0000}");
 

@@ -82,7 +82,7 @@ public class RolloutTests : CliFleetTests
 
         var latest = await LatestAsync();
         Assert.That(latest["components"]!["com.example.Hello"]!["componentVersion"]!.GetValue<string>(), Is.EqualTo("1.0.0"), "the group's revision is its deployment from before");
-        Assert.That(output, Does.Contain("revert: all 1 stage device(s) run the previous version again"));
+        Assert.That(output, Does.Contain("revert: all 1 stage device(s) that took it run the previous version again"));
     }
 
     [Test]

@@ -739,10 +739,24 @@ public sealed class RolloutRunner
             say($"revert: thing group {plan.Group}'s revision {written.RevisionId} is its deployment from before the rollout (revision {basis.RevisionId}); it replaces the stages' subdeployment");
         }
 
-        // The stage devices back on the previous versions, RUNNING.
+        // The stage devices back on the previous versions, RUNNING. A device that never started the stage's deployment
+        // (offline, or not reached yet: its execution still QUEUED, which the revision superseded) never had the new
+        // version: there is nothing to confirm, and when it comes back its only deployment is the reverted one.
         var revertedAt = options.Time.GetUtcNow();
         var deadline = revertedAt + plan.Stages[Math.Min(state.Stage, plan.Stages.Count - 1)].Gates.DeploymentTimeout;
         var waiting = stageDevices.ToHashSet(StringComparer.Ordinal);
+        var neverTook = new List<string>();
+        if (state.StageJobId is { } stageJob)
+        {
+            var executions = await ExecutionsAsync(stageJob, cancellationToken).ConfigureAwait(false);
+            neverTook.AddRange(stageDevices.Where(t => executions.GetValueOrDefault(t) is null or { Status: "QUEUED" or "CANCELED" or "REMOVED" } && (executions.GetValueOrDefault(t)?.StartedAt is null)).Order(StringComparer.Ordinal));
+            waiting.ExceptWith(neverTook);
+            if (neverTook.Count > 0)
+            {
+                say($"revert: {neverTook.Count} stage device(s) never started the stage's deployment ({Preview(neverTook)}): their queued deployment is superseded, they get the previous version when they come back");
+            }
+        }
+
         while (waiting.Count > 0 && options.Time.GetUtcNow() < deadline)
         {
             foreach (var thing in waiting.ToList())
@@ -767,7 +781,7 @@ public sealed class RolloutRunner
         }
 
         say(waiting.Count == 0
-            ? $"revert: all {stageDevices.Count} stage device(s) run the previous version again"
+            ? $"revert: all {stageDevices.Count - neverTook.Count} stage device(s) that took it run the previous version again"
             : $"revert: {waiting.Count} stage device(s) not confirmed back yet ({Preview([.. waiting])}): their pending deployment was superseded, so they get the previous version when they report");
         state.Verdicts.Add(waiting.Count == 0 ? "revert: every stage device back on the previous version" : $"revert: {waiting.Count} device(s) not confirmed: {string.Join(", ", waiting)}");
         await RemoveStageGroupAsync(state, cancellationToken).ConfigureAwait(false);

@@ -182,6 +182,33 @@ public abstract class CliFleetTests : FleetTests
 /// </summary>
 public class CloudDeploymentTests : CliFleetTests
 {
+    /// <summary>
+    /// What a device publishes with the retain flag is what the AWS CLI's <c>iot-data get-retained-message</c> and
+    /// <c>list-retained-messages</c> answer (the latest per topic, the time IoT Core stored it); an empty retained
+    /// message deletes it.
+    /// </summary>
+    [Test]
+    public async Task RetainedMessages_AreAnsweredToTheAwsCli_AsIoTCoreKeepsThem()
+    {
+        var topic = "fogline/gw-1/metrics/com.example.Hello";
+        var before = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        _nuclei[0].IoTCore.Publish(CloudMessage.FromText(topic, """{"n":1}""", MqttQos.AtLeastOnce, retain: true));
+        _nuclei[0].IoTCore.Publish(CloudMessage.FromText(topic, """{"n":2}""", MqttQos.AtLeastOnce, retain: true));
+        _nuclei[0].IoTCore.Publish(CloudMessage.FromText("fogline/gw-1/telemetry", "{}", MqttQos.AtLeastOnce));
+        JsonNode? got = null;
+        await Eventually.UntilAsync(async () => (got = (await _cli.RunAsync("iot-data", "get-retained-message", "--topic", topic)) is { ExitCode: 0 } ok ? ok.Json : null) is { } g
+            && System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(g["payload"]!.GetValue<string>())) == """{"n":2}""", "the latest retained message is kept", TimeSpan.FromSeconds(30));
+        Assert.That((got!["topic"]!.GetValue<string>(), got["qos"]!.GetValue<int>()), Is.EqualTo((topic, 1)));
+        Assert.That(got["lastModifiedTime"]!.GetValue<long>(), Is.InRange(before, DateTimeOffset.UtcNow.ToUnixTimeMilliseconds()));
+        var listed = (await _cli.SucceedAsync("iot-data", "list-retained-messages"))!["retainedTopics"]!.AsArray();
+        Assert.That(listed.Select(t => t!["topic"]!.GetValue<string>()), Does.Contain(topic).And.No.Contain("fogline/gw-1/telemetry"), "only retained messages are kept");
+        Assert.That(listed.Single(t => t!["topic"]!.GetValue<string>() == topic)!["payloadSize"]!.GetValue<long>(), Is.EqualTo(7));
+
+        _nuclei[0].IoTCore.Publish(CloudMessage.FromText(topic, string.Empty, MqttQos.AtLeastOnce, retain: true));
+        await Eventually.UntilAsync(async () => (await _cli.RunAsync("iot-data", "get-retained-message", "--topic", topic)).Error.Contains("ResourceNotFoundException", StringComparison.Ordinal),
+            "an empty retained message deletes it", TimeSpan.FromSeconds(30));
+    }
+
     [Test]
     public async Task ASubdeploymentToACanaryGroup_StandsForTheParentsDeployment_UntilTheParentsNextRevision()
     {

@@ -5,6 +5,7 @@ using Fogline.Fleet;
 using Fogline.Greengrass.Ipc;
 using Fogline.LocalCloud;
 using Fogline.LocalCloud.Devices;
+using Fogline.LocalCloud.Http;
 using Fogline.Testing;
 
 namespace Fogline.CloudDeployment.Tests;
@@ -23,7 +24,7 @@ namespace Fogline.CloudDeployment.Tests;
 [Category("Fleet")]
 [NonParallelizable]
 [CancelAfter(900_000)]
-public class FleetRolloutTests
+public partial class FleetRolloutTests
 {
     private const int Size = 200;
     private const string Filter = "com.example.Filter";
@@ -33,10 +34,14 @@ public class FleetRolloutTests
     private AwsCli _cli = null!;
     private SimulatedFleet _fleet = null!;
     private string _standIn = null!;
+    private volatile bool _credentialsExpired;
 
     private string Account => _cloud.Keys.Default.AccountId;
 
-    private IEnumerable<SimulatedDevice> Answering => _fleet.Devices.Where(d => d.Fault == "none");
+    private readonly HashSet<string> _gone = new(StringComparer.Ordinal);
+
+    /// <summary>The devices that take deployments and are still in the group.</summary>
+    private IEnumerable<SimulatedDevice> Answering => _fleet.Devices.Where(d => d.Fault == "none" && !_gone.Contains(d.Thing));
 
     [OneTimeSetUp]
     public async Task StartFleet()
@@ -44,7 +49,7 @@ public class FleetRolloutTests
         _standIn = StandInComponents.BinaryIn(Repository.Root);
         Assert.That(File.Exists(_standIn), Is.True, $"the fleet's stand-in component is built: {_standIn} (dotnet cake --target=FleetWorkload; the test command builds it)");
         _directory = Directory.CreateTempSubdirectory("fogline-fleet-rollout-").FullName;
-        _cloud = await LocalCloudDirectory.OpenAsync(Path.Combine(_directory, "cloud"), reuseRunning: false, configure: o => o with { ComponentProcessingDelay = TimeSpan.Zero },
+        _cloud = await LocalCloudDirectory.OpenAsync(Path.Combine(_directory, "cloud"), reuseRunning: false, configure: o => o with { ComponentProcessingDelay = TimeSpan.Zero, CapturedRequests = 200_000, Fault = (_, _) => _credentialsExpired ? new AwsServiceException("ExpiredTokenException", 403, "The security token included in the request is expired") : null },
             devices: new DeviceNetworkOptions { MqttPort = 0, DataPlanePort = 0 });
         var key = _cloud.Keys.Default;
         _clients = new AwsClients(AwsSettings.Resolve("us-east-1", endpointUrl: _cloud.Endpoint.ToString(), credentials: new BasicAWSCredentials(key.AccessKeyId, key.SecretAccessKey)));
@@ -102,7 +107,9 @@ public class FleetRolloutTests
         var (_, _, planned) = await RolloutAsync("1.0.2", canary: 8, minHealthy: "75%", timeout: "120s", metricGate: true, dryRun: true);
         var offline = _fleet.Devices.First(d => d.Fault == "none" && CanaryOf(planned).Contains(d.Thing));
         await _fleet.StopDeviceAsync(offline);
+        _cloud.Server!.ClearRequests();
         (exit, outcome, output) = await RolloutAsync("1.0.2", canary: 8, minHealthy: "75%", timeout: "120s", metricGate: true);
+        await TheAwsCliSendsTheSameAsync(CreateDeployments(), "the stage's subdeployment (parentTargetArn) and the revert");
         Assert.That((exit, outcome["status"]!.GetValue<string>()), Is.EqualTo((1, "reverted")), output);
         var reason = outcome["reason"]!.GetValue<string>();
         Assert.That(reason, Does.Contain("metric rejected per received of com.example.Filter: FAIL").And.Contain("Mann-Whitney"), output);
@@ -119,10 +126,34 @@ public class FleetRolloutTests
         // configuration and the policies kept.
         await _fleet.SetInputFaultAsync(0.10);
         await Task.Delay(TimeSpan.FromSeconds(8));
+        // The credentials expire during the second stage: the rollout pauses, saying why; renewed, the same plan resumes.
         await PublishStandInAsync("1.1.0", new StandInBehaviour());
+        var joiner = Answering.Last();
+        await _cli.SucceedAsync("iot", "remove-thing-from-thing-group", "--thing-group-name", "fleet", "--thing-name", joiner.Thing);
+        var states = Path.Combine(_directory, "rollouts");
+        var running = RolloutAsync("1.1.0", canary: 8, minHealthy: "85%", timeout: "180s", metricGate: true);
+        await Eventually.UntilAsync(() => running.IsCompleted || Directory.EnumerateFiles(states, "*.json").Any(f => File.ReadAllText(f) is var state && SecondStageStarted().IsMatch(state) && state.Contains("\"stageJobId\"", StringComparison.Ordinal)), "the second stage started", TimeSpan.FromSeconds(300));
+        _credentialsExpired = true;
+        (exit, outcome, output) = await running;
+        _credentialsExpired = false;
+        Assert.That((exit, outcome["status"]!.GetValue<string>()), Is.EqualTo((1, "paused")), output);
+        Assert.That(outcome["reason"]!.GetValue<string>(), Does.Contain("ExpiredTokenException").And.Contain("run the same plan again to resume"), output);
+        var paused = output;
+
+        // Meanwhile a device of the second stage leaves the group, and one that was not in it when the rollout started
+        // joins: the first is skipped, the second is reached and judged by the last stage, the group's revision.
+        var order = JsonNode.Parse(File.ReadAllText(Directory.EnumerateFiles(states, "*.json").Single(f => File.ReadAllText(f) is var state && SecondStageStarted().IsMatch(state) && state.Contains("\"stageJobId\"", StringComparison.Ordinal))))!["order"]!.AsArray().Select(t => t!.GetValue<string>()).ToList();
+        var leaver = _fleet.Devices.First(d => d.Fault == "none" && order.IndexOf(d.Thing) is >= 8 and < 50);
+        _gone.Add(leaver.Thing);
+        await _cli.SucceedAsync("iot", "remove-thing-from-thing-group", "--thing-group-name", "fleet", "--thing-name", leaver.Thing);
+        await _cli.SucceedAsync("iot", "add-thing-to-thing-group", "--thing-group-name", "fleet", "--thing-name", joiner.Thing);
         (exit, outcome, output) = await RolloutAsync("1.1.0", canary: 8, minHealthy: "85%", timeout: "180s", metricGate: true);
         await _fleet.SetInputFaultAsync(0);
         Assert.That((exit, outcome["status"]!.GetValue<string>()), Is.EqualTo((0, "completed")), output);
+        Assert.That(output, Does.Contain("resuming rollout"));
+        Assert.That(output, Does.Contain("1 device(s) left thing group fleet since the rollout started and are skipped: " + leaver.Thing), output);
+        Assert.That(output, Does.Contain("1 device(s) joined thing group fleet since the rollout started: this stage, the group's revision, reaches and judges them: " + joiner.Thing), output);
+        output = paused + output;
         Assert.That(output, Does.Contain("stage 2/3 quarter: 50 device(s)"));
         Assert.That(output, Does.Contain("gate metric rejected per received of com.example.Filter: pass"), output);
         await Eventually.UntilAsync(() => Answering.All(d => Version(d, Filter) == "1.1.0" && Version(d, "com.example.Uplink") == "1.0.0"),
@@ -148,6 +179,42 @@ public class FleetRolloutTests
         Assert.That(silent.All(reason.Contains), Is.True, $"the reason names every silent device ({string.Join(", ", silent)}): {reason}");
     }
 
+    private List<CapturedRequest> CreateDeployments() =>
+        [.. _cloud.Server!.Requests.Where(r => r.Service == CloudService.GreengrassV2 && r.Method == "POST" && r.Path == "/greengrass/v2/deployments")];
+
+    /// <summary>
+    /// Parity: each CreateDeployment fogline sent, given to the AWS CLI as its input (<c>--cli-input-json</c>), is sent
+    /// by the AWS CLI as the same JSON (compared parsed, as the local cloud captured both), and with the same client
+    /// token it is the same deployment, not a second one.
+    /// </summary>
+    private async Task TheAwsCliSendsTheSameAsync(List<CapturedRequest> ours, string what)
+    {
+        Assert.That(ours, Has.Count.EqualTo(2), what);
+        Assert.That(JsonNode.Parse(ours[0].Body)!["parentTargetArn"]!.GetValue<string>(), Does.EndWith(":thinggroup/fleet"), "the stage is a subdeployment of the group's deployment");
+        Assert.That(JsonNode.Parse(ours[1].Body)!["parentTargetArn"], Is.Null, "the revert is the group's own revision");
+        var history = await AllDeploymentsAsync();
+        foreach (var request in ours)
+        {
+            var input = Path.Combine(_directory, "replay.json");
+            await File.WriteAllBytesAsync(input, request.Body);
+            _cloud.Server!.ClearRequests();
+            var answer = await _cli.SucceedAsync("greengrassv2", "create-deployment", "--cli-input-json", "file://" + input);
+            var theirs = CreateDeployments().Single();
+            Assert.That(JsonNode.DeepEquals(JsonNode.Parse(request.Body), JsonNode.Parse(theirs.Body)), Is.True,
+                $"fogline sent {System.Text.Encoding.UTF8.GetString(request.Body)}\nthe AWS CLI sent {System.Text.Encoding.UTF8.GetString(theirs.Body)}");
+            Assert.That(JsonNode.Parse(request.Body)!["clientToken"]!.GetValue<string>(), Does.Match("^[a-zA-Z0-9-]{1,64}$"));
+            Assert.That(answer!["deploymentId"], Is.Not.Null);
+        }
+
+        Assert.That(await AllDeploymentsAsync(), Is.EqualTo(history), "the same client tokens made no new deployment");
+    }
+
+    private async Task<List<string>> AllDeploymentsAsync() =>
+        [.. (await _cli.SucceedAsync("greengrassv2", "list-deployments", "--history-filter", "ALL"))!["deployments"]!.AsArray().Select(d => d!["deploymentId"]!.GetValue<string>()).Order(StringComparer.Ordinal)];
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"""stage"":\s*1\b")]
+    private static partial System.Text.RegularExpressions.Regex SecondStageStarted();
+
     /// <summary>The canary's devices as a dry run lists them.</summary>
     private static List<string> CanaryOf(string dryRun)
     {
@@ -156,7 +223,7 @@ public class FleetRolloutTests
     }
 
     private Task PublishStandInAsync(string version, StandInBehaviour behaviour) =>
-        PublishRecipeAsync(Filter, version, StandInComponents.Recipe(Filter, version, _standIn, behaviour with { CloudMetricsInterval = TimeSpan.FromSeconds(1) }, _fleet?.InputFaultFile));
+        PublishRecipeAsync(Filter, version, StandInComponents.Recipe(Filter, version, _standIn, behaviour with { CloudMetricsInterval = TimeSpan.FromSeconds(4) }, _fleet?.InputFaultFile));
 
     private async Task<(int Exit, JsonObject Outcome, string Output)> RolloutAsync(string version, int canary, string minHealthy = "100%", string timeout = "120s", bool quarter = true, bool metricGate = false, bool dryRun = false)
     {
@@ -169,8 +236,8 @@ public class FleetRolloutTests
             stages:
               - name: canary
                 devices: {canary}
-                bake: {(metricGate ? "6s" : "3s")}
-            {(quarter ? $"  - name: quarter\n    percent: 25\n    bake: {(metricGate ? "5s" : "2s")}" : string.Empty)}
+                bake: {(metricGate ? "12s" : "3s")}
+            {(quarter ? $"  - name: quarter\n    percent: 25\n    bake: {(metricGate ? "10s" : "2s")}" : string.Empty)}
               - name: all
                 percent: 100
                 bake: 1s

@@ -101,6 +101,21 @@ internal sealed partial class DeploymentsService
     {
         var account = request.Caller.AccountId;
         var region = request.Region;
+
+        // A retry with the same client token is answered with the deployment it made, whatever changed since (its
+        // target group may even be gone), as AWS's idempotent operations answer.
+        if (input.ClientToken is { Length: > 0 } retried)
+        {
+            var (known, made) = Store(account, region);
+            lock (known)
+            {
+                if (made.FirstOrDefault(d => d.ClientToken == retried) is { } earlier)
+                {
+                    return Response(earlier, account, region);
+                }
+            }
+        }
+
         var (kind, name) = Target(input.TargetArn, account, region);
         var components = input.Components ?? [];
         foreach (var (component, spec) in components)

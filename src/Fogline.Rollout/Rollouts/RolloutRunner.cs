@@ -53,6 +53,16 @@ public sealed record RolloutOptions
 public sealed class RolloutRunner
 {
     private static readonly string[] HaltingCauses = ["FAILED_UNABLE_TO_ROLLBACK"];
+    /// <summary>
+    /// The error codes with which AWS refuses credentials (expired session tokens, deleted or deactivated keys, missing
+    /// permissions): the rollout pauses, resumable once they are renewed.
+    /// </summary>
+    private static readonly HashSet<string> CredentialRefusals = new(StringComparer.Ordinal)
+    {
+        "ExpiredToken", "ExpiredTokenException", "RequestExpired", "InvalidClientTokenId", "UnrecognizedClientException",
+        "AccessDeniedException", "AccessDenied", "InvalidSignatureException", "SignatureDoesNotMatch",
+    };
+
     /// <summary>The most devices a metric gate's control group reads.</summary>
     public const int MaxControlDevices = 50;
     private static readonly string[] HaltingErrorTypes = ["DEPENDENCY_ERROR", "PERMISSION_ERROR", "REQUEST_ERROR", "NUCLEUS_ERROR"];
@@ -127,12 +137,49 @@ public sealed class RolloutRunner
             state.Save(statePath);
         }
 
+        try
+        {
+            return await ProceedAsync(plan, target, state, statePath, options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (AwsServiceException e) when (CredentialRefusals.Contains(e.Code))
+        {
+            return Stop(state, statePath, "paused", $"AWS refused the credentials during stage {state.Stage + 1} ({plan.Stages[Math.Min(state.Stage, plan.Stages.Count - 1)].Name}): {e.Code}: {e.Message}; renew them and run the same plan again to resume", say);
+        }
+        catch (AwsSettingsException e)
+        {
+            return Stop(state, statePath, "paused", $"the AWS credentials could not be obtained during stage {state.Stage + 1}: {e.Message}; renew them and run the same plan again to resume", say);
+        }
+    }
+
+    /// <summary>The stages from where the state says, to the end (or a stop).</summary>
+    private async Task<RolloutOutcome> ProceedAsync(RolloutPlan plan, DeploymentTarget target, RolloutState state, string statePath, RolloutOptions options, CancellationToken cancellationToken)
+    {
+        var say = options.Progress;
+        var rolloutId = state.RolloutId;
         var basisDeployment = await _clients.Greengrass.GetDeploymentAsync(new GetDeploymentRequest { DeploymentId = state.BasisDeploymentId }, cancellationToken).ConfigureAwait(false);
         while (state.Stage < plan.Stages.Count)
         {
             var stage = plan.Stages[state.Stage];
             var reach = stage.Reach(state.Order.Count);
-            var stageDevices = stage.IsWholeGroup ? (await _devices.ThingsAsync(plan.Group, cancellationToken).ConfigureAwait(false)).ToList() : state.Order.Take(reach).ToList();
+
+            // The group as it is now: a device that left it since the rollout started is skipped (never added to the
+            // stage group, never judged); one that joined keeps the group's deployment (the previous versions) until
+            // the last stage, the group's own revision, reaches and judges it with every other member.
+            var members = await _devices.ThingsAsync(plan.Group, cancellationToken).ConfigureAwait(false);
+            var memberSet = members.ToHashSet(StringComparer.Ordinal);
+            var left = state.Order.Take(stage.IsWholeGroup ? state.Order.Count : reach).Where(t => !memberSet.Contains(t)).ToList();
+            var joined = members.Except(state.Order, StringComparer.Ordinal).ToList();
+            if (left.Count > 0)
+            {
+                say($"  stage {stage.Name}: {left.Count} device(s) left thing group {plan.Group} since the rollout started and are skipped: {Preview(left)}");
+            }
+
+            if (joined.Count > 0)
+            {
+                say($"  stage {stage.Name}: {joined.Count} device(s) joined thing group {plan.Group} since the rollout started: {(stage.IsWholeGroup ? "this stage, the group's revision, reaches and judges them" : "they keep the group's deployment until the last stage, the group's revision, reaches and judges them")}: {Preview(joined)}");
+            }
+
+            var stageDevices = stage.IsWholeGroup ? [.. members] : state.Order.Take(reach).Where(memberSet.Contains).ToList();
             if (state.StageJobId is null)
             {
                 state.StageStartedAt = options.Time.GetUtcNow();
@@ -146,7 +193,7 @@ public sealed class RolloutRunner
             // Devices an earlier stage took and judged on the same subdeployment: their success stands (the bake
             // still watches them for a restart since).
             var earlier = state.Stage > 0 && !stage.IsWholeGroup ? state.Order.Take(plan.Stages[state.Stage - 1].Reach(state.Order.Count)).ToHashSet(StringComparer.Ordinal) : [];
-            var verdict = await GateAsync(plan, stage, state, stageDevices, earlier, options, PauseMarker(statePath), cancellationToken).ConfigureAwait(false);
+            var verdict = await GateAsync(plan, stage, state, stageDevices, members, earlier, options, PauseMarker(statePath), cancellationToken).ConfigureAwait(false);
             state.Verdicts.Add($"{stage.Name}: {verdict.Line}");
             state.Save(statePath);
             if (verdict.Kind == GateKind.Inconclusive)
@@ -401,7 +448,7 @@ public sealed class RolloutRunner
     private sealed record Verdict(GateKind Kind, string Line);
 
     /// <summary>The stage's gates: the deployment on every stage device, then the bake.</summary>
-    private async Task<Verdict> GateAsync(RolloutPlan plan, RolloutStage stage, RolloutState state, List<string> devices, HashSet<string> earlier, RolloutOptions options, string pauseMarker, CancellationToken cancellationToken)
+    private async Task<Verdict> GateAsync(RolloutPlan plan, RolloutStage stage, RolloutState state, List<string> devices, IReadOnlyCollection<string> members, HashSet<string> earlier, RolloutOptions options, string pauseMarker, CancellationToken cancellationToken)
     {
         Verdict? PauseRequested()
         {
@@ -507,7 +554,7 @@ public sealed class RolloutRunner
         var broken = new Dictionary<string, string>(StringComparer.Ordinal);
         var unknown = succeeded.Keys.ToHashSet(StringComparer.Ordinal);
         var lastSeen = new Dictionary<string, DateTimeOffset>(StringComparer.Ordinal);
-        var metrics = MetricWatchFor(stage, state, stageSet, succeeded.Keys.Where(t => !earlier.Contains(t)).ToList(), start, options);
+        var metrics = MetricWatchFor(stage, state, stageSet, members, succeeded.Keys.Where(t => !earlier.Contains(t)).ToList(), start, options);
         List<string>? metricLines = null;
         while (true)
         {
@@ -614,14 +661,15 @@ public sealed class RolloutRunner
     /// stage (in the rollout's order, so the same ones at every look and on a resume). The last stage leaves no
     /// device on the previous version: nothing to compare with, which its line says.
     /// </summary>
-    private MetricWatch? MetricWatchFor(RolloutStage stage, RolloutState state, HashSet<string> stageSet, List<string> judged, DateTimeOffset start, RolloutOptions options)
+    private MetricWatch? MetricWatchFor(RolloutStage stage, RolloutState state, HashSet<string> stageSet, IReadOnlyCollection<string> members, List<string> judged, DateTimeOffset start, RolloutOptions options)
     {
         if (stage.Gates.Metrics.Count == 0)
         {
             return null;
         }
 
-        var control = state.Order.Where(t => !stageSet.Contains(t)).Take(MaxControlDevices).ToList();
+        var inGroup = members.ToHashSet(StringComparer.Ordinal);
+        var control = state.Order.Where(t => !stageSet.Contains(t) && inGroup.Contains(t)).Take(MaxControlDevices).ToList();
         if (control.Count == 0)
         {
             options.Progress($"  gate metrics: not compared: no device of the group is left on the previous version ({string.Join(", ", stage.Gates.Metrics.Select(m => m.Name))} were compared in the stages before)");

@@ -134,16 +134,41 @@ internal static class FleetBench
 
         var good = await RunPlanAsync("1.1.0");
         Console.WriteLine($"good rollout (10 devices, 10 %, 100 %; bakes 20/10/10 s): exit {good.Exit} in {good.Took.TotalSeconds:0.0} s; every device on 1.1.0: {AllOn("1.1.0")}");
-        var bad = await RunPlanAsync("1.2.0");
-        var firstRan = ran.Where(r => r.Key.Version == "1.2.0").Select(r => r.Value).DefaultIfEmpty(DateTime.UtcNow).Min();
-        var back = Stopwatch.StartNew();
-        while (!AllOn("1.1.0") && back.Elapsed < TimeSpan.FromMinutes(5))
+        // The whole fleet back is watched on the devices while the rollout runs (the run itself goes on to verify the
+        // revert from the cloud's reports, which arrive later).
+        var running = RunPlanAsync("1.2.0");
+        while (!ran.Keys.Any(k => k.Version == "1.2.0") && !running.IsCompleted)
         {
-            await Task.Delay(200);
+            await Task.Delay(100);
         }
 
+        var backAt = DateTime.MaxValue;
+        var failedAt = DateTime.MaxValue;
+        var watchBack = Stopwatch.StartNew();
+        while (watchBack.Elapsed < TimeSpan.FromMinutes(5))
+        {
+            if (failedAt == DateTime.MaxValue && fleet.Devices.Any(d => d.Nucleus!.Components.TryGet("com.example.Filter", out var c) && c.Version == "1.2.0" && c.State != Fogline.Greengrass.Ipc.LifecycleState.Running))
+            {
+                failedAt = DateTime.UtcNow;
+            }
+
+            if (AllOn("1.1.0"))
+            {
+                backAt = DateTime.UtcNow;
+                break;
+            }
+
+            await Task.Delay(100);
+        }
+
+        var bad = await running;
+        var firstRan = ran.Where(r => r.Key.Version == "1.2.0").Select(r => r.Value).DefaultIfEmpty(DateTime.UtcNow).Min();
         var radius = ran.Keys.Where(k => k.Version == "1.2.0").Select(k => k.Thing).Distinct().Count();
-        Console.WriteLine($"bad rollout (crashes 4 s after starting): exit {bad.Exit} in {bad.Took.TotalSeconds:0.0} s; blast radius {radius} of {fleet.Devices.Count} devices ran 1.2.0; first ran it to the whole fleet back on 1.1.0: {(DateTime.UtcNow - firstRan).TotalSeconds:0.0} s");
+        Console.WriteLine($"bad rollout (crashes 4 s after starting): exit {bad.Exit} in {bad.Took.TotalSeconds:0.0} s; blast radius {radius} of {fleet.Devices.Count} devices ran 1.2.0; first device running it to the whole fleet back on 1.1.0: {(backAt - firstRan).TotalSeconds:0.0} s (first failing device to all back: {(backAt - failedAt).TotalSeconds:0.0} s)");
+        foreach (var line in bad.Output.Split('\n').Where(l => l.Contains("gate", StringComparison.Ordinal) || l.Contains("revert", StringComparison.Ordinal)))
+        {
+            Console.WriteLine("    " + line.Trim());
+        }
 
         // The same fault with IoT Jobs' abort configuration alone: the whole group, abort when 10 % of at least 10 failed.
         await clients.Greengrass.CreateDeploymentAsync(new Fogline.Aws.GreengrassV2.CreateDeploymentRequest

@@ -30,6 +30,12 @@ public sealed record RolloutOptions
     /// <summary>Where progress lines go.</summary>
     public Action<string> Progress { get; init; } = _ => { };
 
+    /// <summary>
+    /// Where the gates' live figures go while they wait (devices succeeded, failed and pending; the bake's progress),
+    /// one line redrawn in place on a terminal; null: not shown.
+    /// </summary>
+    public Action<string>? Status { get; init; }
+
     /// <summary>The clock.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
 }
@@ -530,6 +536,7 @@ public sealed class RolloutRunner
                 break;
             }
 
+            options.Status?.Invoke($"stage {stage.Name}: deployment {succeeded.Count} of {devices.Count} SUCCEEDED, {failed.Count} failed, {pending.Count} pending ({(time.GetUtcNow() - start).TotalSeconds:0} s of {stage.Gates.DeploymentTimeout.TotalSeconds:0} s)");
             if (time.GetUtcNow() >= deadline)
             {
                 var line = $"deployment: {pending.Count} device(s) did not report the deployment within {stage.Gates.DeploymentTimeout.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s: {Preview(pending, 50)}";
@@ -602,6 +609,8 @@ public sealed class RolloutRunner
             }
 
             var unhealthy = devices.Count - succeeded.Count + broken.Count;
+            var baked = stage.Bake - (bakeEnd - time.GetUtcNow());
+            options.Status?.Invoke($"stage {stage.Name}: bake {Math.Clamp(baked.TotalSeconds, 0, stage.Bake.TotalSeconds):0} s of {stage.Bake.TotalSeconds:0} s: {succeeded.Count - broken.Count - unknown.Count} healthy, {broken.Count} failed, {unknown.Count} not reported since{(metrics is null ? string.Empty : ", metrics read")}");
             if (unhealthy > allowed)
             {
                 return new Verdict(GateKind.Fail, $"bake: FAIL: {string.Join("; ", broken.Take(10).Select(b => b.Key + ": " + b.Value))}{(broken.Count > 10 ? $" and {broken.Count - 10} more" : string.Empty)}");

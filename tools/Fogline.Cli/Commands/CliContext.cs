@@ -80,6 +80,9 @@ internal sealed class CliContext
 
     public TextWriter Err { get; }
 
+    /// <summary>Whether the output is a terminal (the process's own standard output, not redirected): live views redraw a line there.</summary>
+    public bool IsTerminal => ReferenceEquals(Out, Console.Out) && !Console.IsOutputRedirected;
+
     /// <summary>
     /// Sets the action of a verb: the body runs with a context; <see cref="CliException"/>, AWS errors and settings
     /// errors become one <c>error: </c> line on stderr and exit code 1; cancellation ends with 0.

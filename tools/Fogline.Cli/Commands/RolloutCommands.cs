@@ -90,13 +90,21 @@ internal static class RolloutCommands
             RolloutOutcome outcome;
             try
             {
+                // On a terminal, the gates' figures are redrawn in place on a status line under the step lines.
+                var live = cli.IsTerminal && !parse.GetValue(plan.Json);
+                var clear = live ? "\r\u001b[K" : string.Empty;
                 outcome = await runner.RunAsync(loaded, new RolloutOptions
                 {
                     StateDirectory = plan.States(parse),
                     DryRun = parse.GetValue(dryRun),
                     PollInterval = pollInterval,
-                    Progress = line => cli.Out.WriteLine($"{DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {line}"),
+                    Progress = line => cli.Out.WriteLine($"{clear}{DateTime.UtcNow.ToString("HH:mm:ss", CultureInfo.InvariantCulture)} {line}"),
+                    Status = live ? line => { cli.Out.Write($"{clear}  {line}"); cli.Out.Flush(); } : null,
                 }, ct);
+                if (live)
+                {
+                    await cli.Out.WriteAsync(clear);
+                }
             }
             catch (RolloutPreflightException ex)
             {
@@ -203,6 +211,6 @@ internal static class RolloutCommands
         }
 
         await cli.Out.WriteLineAsync($"rollout {state.RolloutId} of thing group {state.Group}: {outcome.Status}{(outcome.Reason is null ? string.Empty : " (" + outcome.Reason + ")")}");
-        await Table.WriteAsync(cli.Out, ["Gate verdicts"], state.Verdicts.Select(v => new[] { v }));
+        await Table.WriteAsync(cli.Out, ["Stage", "Verdict"], state.Verdicts.Select(v => v.IndexOf(": ", StringComparison.Ordinal) is var at and > 0 ? new[] { v[..at], v[(at + 2)..] } : ["", v]));
     }
 }

@@ -745,6 +745,7 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
                 if (first == exited)
                 {
                     await exited.ConfigureAwait(false);
+                    await DrainOutputAsync(process).ConfigureAwait(false);
                     SupervisorLog.StepExited(_logger, m.Name, name, process.ExitCode);
 
                     // The step's leader is gone; what it left behind in its group goes when the component stops.
@@ -780,6 +781,24 @@ public sealed partial class ComponentSupervisor : ILifecycleManager, IComponentC
                 m.Remove(process);
                 _nucleus.RootLock.Ended(process.Id);
             }
+        }
+    }
+
+    /// <summary>
+    /// The leader's last lines: its output is read to the end before the process object goes (disposing it drops what
+    /// the readers have not delivered yet, which a loaded machine made visible as a lost last line), unless what the
+    /// leader left in its group still holds stdout open, which is waited for at most 2 s.
+    /// </summary>
+    private static async Task DrainOutputAsync(Process process)
+    {
+        using var drained = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+        try
+        {
+            await process.WaitForExitAsync(drained.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (drained.IsCancellationRequested)
+        {
+            // A child the leader left holds the step's stdout: its later lines are not logged.
         }
     }
 

@@ -44,7 +44,7 @@ Task("CheckGenerated")
 // `local-nucleus deployment create --artifactDir` takes. Incremental: a binary is only compiled again when its inputs
 // changed (MSBuild's own up-to-date checks; nothing is cleaned first). --components=A,B builds only those (default: all
 // five; GdkBuild's default: its one component).
-var pipelineComponents = new[] { "SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "CloudUplink" };
+var pipelineComponents = new[] { "SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "AnomalyDetector", "CloudUplink" };
 var allRuntimes = new[] { "linux-x64", "linux-arm64" };
 // GdkBuild: a components/ folder name, or Pipeline for the repository's own GDK project (the bundle at the root).
 var gdkComponent = Argument("component", string.Empty);
@@ -93,15 +93,32 @@ Task("Components")
             var output = Directory($"./artifacts/components/com.fogline.{name}/1.0.0");
             EnsureDirectoryExists(output);
             var target = File($"{output}/{name}-{runtime}");
-            // Copied only when it changed, so a running component's executable is not rewritten for nothing.
             var source = File($"{staging}/{name}");
-            if (!FileExists(target) || !System.IO.File.ReadAllBytes(source).AsSpan().SequenceEqual(System.IO.File.ReadAllBytes(target)))
+            CopyIfChanged(source, target);
+            // A native library the binary loads (AnomalyDetector's ONNX Runtime) ships beside it, named for its
+            // platform: a recipe's artifacts share one folder. Model files ship as they are.
+            var native = File($"{staging}/libonnxruntime.so");
+            if (FileExists(native))
             {
-                CopyFile(source, target);
+                CopyIfChanged(native, File($"{output}/libonnxruntime-{runtime}.so"));
+            }
+
+            foreach (var model in GetFiles($"./components/{name}/models/*.onnx"))
+            {
+                CopyIfChanged(model, File($"{output}/{model.GetFilename()}"));
             }
         }
     }
 });
+
+// Copied only when it changed, so a running component's files are not rewritten for nothing.
+void CopyIfChanged(FilePath source, FilePath target)
+{
+    if (!FileExists(target) || !System.IO.File.ReadAllBytes(source.FullPath).AsSpan().SequenceEqual(System.IO.File.ReadAllBytes(target.FullPath)))
+    {
+        CopyFile(source, target);
+    }
+}
 
 // The custom build of a GDK project (`gdk component build` runs it, from gdk-config.json's custom_build_command, with
 // no shell, in the project folder, after wiping its greengrass-build/): components/NAME for --component=NAME, the
@@ -125,6 +142,27 @@ Task("GdkBuild")
     }
 
     DotNetRun("./tools/Codegen/Codegen.csproj", args, new DotNetRunSettings { Configuration = configuration });
+});
+
+// AnomalyDetector's ONNX models (components/AnomalyDetector/models) and the tests' deliberately bad ones
+// (tests/Fogline.Anomaly.Tests/Models), from tools/models/models.json, by tools/models/build_models.py with Debian's
+// python3-onnx and python3-numpy. Deterministic: a test rebuilds them and compares the bytes with the committed files.
+Task("Models")
+    .IsDependentOn("InstallPrerequisites")
+    .Does(() =>
+{
+    var exit = StartProcess("/usr/bin/python3", new ProcessSettings
+    {
+        Arguments = new ProcessArgumentBuilder()
+            .Append("tools/models/build_models.py")
+            .Append("--definitions").Append("tools/models/models.json")
+            .Append("--out").Append("components/AnomalyDetector/models")
+            .Append("--test-out").Append("tests/Fogline.Anomaly.Tests/Models"),
+    });
+    if (exit != 0)
+    {
+        throw new Exception($"tools/models/build_models.py exited with {exit}");
+    }
 });
 
 // Every artifact the recipes name.
@@ -159,6 +197,8 @@ var debianPrerequisites = new (string Kind, string What, string Package, string 
     ("python", "jsonschema", "python3-jsonschema", "recipes and gdk-config.json are checked with GDK's JSON schemas"),
     ("python", "yaml", "python3-yaml", "the schema check reads YAML recipes as GDK does"),
     ("python", "pymodbus", "python3-pymodbus", "SensorGateway reads registers from a real Modbus TCP server"),
+    ("python", "onnx", "python3-onnx", "AnomalyDetector's ONNX models are rebuilt by tools/models to check the committed files"),
+    ("python", "numpy", "python3-numpy", "tools/models builds the models' constant tensors with numpy"),
     ("command", "clang", "clang", "links the NativeAOT components (linux-arm64 cross-linked)"),
     ("command", "aarch64-linux-gnu-objcopy", "binutils-aarch64-linux-gnu", "strips the linux-arm64 binaries"),
     ("file", "/usr/lib/gcc-cross/aarch64-linux-gnu/12/libgcc.a", "gcc-aarch64-linux-gnu", "the aarch64 C runtime the linux-arm64 binaries link with"),

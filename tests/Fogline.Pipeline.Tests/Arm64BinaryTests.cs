@@ -16,14 +16,14 @@ namespace Fogline.Pipeline.Tests;
 public class Arm64BinaryTests
 {
     private const ushort MachineAArch64 = 183;
-    private static readonly string[] Names = ["SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "CloudUplink"];
+    private static readonly string[] Names = ["SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "AnomalyDetector", "CloudUplink"];
 
     [TestCaseSource(nameof(Names))]
     public void TheAarch64Manifest_NamesASelfContainedAArch64Executable(string name)
     {
         var recipe = ComponentRecipe.Load(Path.Combine(Repository.Root, "recipes", $"com.fogline.{name}-1.0.0.yaml"));
         var manifest = recipe.SelectManifest(new DevicePlatform("linux", "aarch64"));
-        var artifact = manifest.Artifacts.Single();
+        var artifact = manifest.Artifacts.Single(a => a.FileName == $"{name}-linux-arm64");
         var binary = Path.Combine(Repository.Root, "artifacts", "components", recipe.ComponentName, "1.0.0", artifact.FileName);
         Assert.That(File.Exists(binary), Is.True, $"{binary} is missing: dotnet cake --target=Components");
 
@@ -34,6 +34,22 @@ public class Arm64BinaryTests
         Assert.That(manifest.Lifecycle?.Run?.Script, Is.EqualTo("exec {artifacts:path}/" + artifact.FileName), "run as it is, without dotnet");
         Assert.That(File.ReadAllBytes(binary).AsSpan().IndexOf("libcoreclr.so"u8), Is.EqualTo(-1), "no runtime to load: compiled ahead of time");
         TestContext.Out.WriteLine($"{artifact.FileName}: {new FileInfo(binary).Length / 1024.0 / 1024.0:F1} MiB");
+    }
+
+    [Test]
+    public void TheAnomalyDetectorAarch64Manifest_ShipsOnnxRuntimesAArch64Library_AndTheModel()
+    {
+        var recipe = ComponentRecipe.Load(Path.Combine(Repository.Root, "recipes", "com.fogline.AnomalyDetector-1.0.0.yaml"));
+        var names = recipe.SelectManifest(new DevicePlatform("linux", "aarch64")).Artifacts.Select(a => a.FileName).ToList();
+        Assert.That(names, Is.EquivalentTo(new[] { "AnomalyDetector-linux-arm64", "libonnxruntime-linux-arm64.so", "knn-novelty-v1.onnx" }));
+        var library = Path.Combine(Repository.Root, "artifacts", "components", recipe.ComponentName, "1.0.0", "libonnxruntime-linux-arm64.so");
+        Assert.That(File.Exists(library), Is.True, $"{library} is missing: dotnet cake --target=Components");
+        var header = File.ReadAllBytes(library).AsSpan(0, 64);
+        Assert.That(header[..4].ToArray(), Is.EqualTo("\u007fELF"u8.ToArray()), "an ELF file");
+        Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(header[16..]), Is.EqualTo(3), "a shared library (ET_DYN)");
+        Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(header[18..]), Is.EqualTo(MachineAArch64), "for AArch64");
+        var x64 = recipe.SelectManifest(new DevicePlatform("linux", "amd64")).Artifacts.Select(a => a.FileName).ToList();
+        Assert.That(x64, Is.EquivalentTo(new[] { "AnomalyDetector-linux-x64", "libonnxruntime-linux-x64.so", "knn-novelty-v1.onnx" }));
     }
 
     [Test]

@@ -90,6 +90,8 @@ public enum AlertSeverity
 /// An alert state change raised by a rule (AlertEngine's output).
 /// Wire form (schema version 1): <c>{"v":1,"id","rule","zone","device","metric","severity":"warning|critical|normal","previous","threshold","direction":"above|below","ts","reading":{...Reading...}}</c>.
 /// <c>id</c> is unique per alert (the uplink uses it to drop duplicates); <c>severity</c> "normal" means cleared.
+/// An anomaly alert (AnomalyDetector's) adds <c>"anomaly":{"score","model"}</c>: the anomaly score that crossed the
+/// threshold and the model that gave it; the other fields keep their meaning (the threshold is a score threshold).
 /// </summary>
 public struct Alert
 {
@@ -116,6 +118,12 @@ public struct Alert
 
     /// <summary>The reading that triggered it.</summary>
     public Reading Reading;
+
+    /// <summary>For an anomaly alert: the anomaly score that crossed the threshold (null for a threshold rule's alert).</summary>
+    public double? AnomalyScore;
+
+    /// <summary>For an anomaly alert: the model that gave the score.</summary>
+    public string? Model;
 
     /// <summary>Wire name of a severity.</summary>
     public static ReadOnlySpan<byte> SeverityName(AlertSeverity severity) => severity switch
@@ -145,6 +153,44 @@ public struct Alert
         writer.WriteStartObject();
         ReadingCodec.WriteBody(writer, Reading);
         writer.WriteEndObject();
+        if (AnomalyScore is { } score)
+        {
+            writer.WritePropertyName("anomaly"u8);
+            writer.WriteStartObject();
+            writer.WriteNumber("score"u8, Math.Round(score, 6));
+            if (Model is not null)
+            {
+                writer.WriteString("model"u8, Model);
+            }
+
+            writer.WriteEndObject();
+        }
+
+        writer.WriteEndObject();
+        writer.Flush();
+    }
+}
+
+/// <summary>
+/// An anomaly score of one reading (AnomalyDetector's output on <see cref="Topics.Anomaly"/>). Wire form (schema
+/// version 1): <c>{"v":1,"zone","device","metric","ts","value","score","model"}</c>: the reading's time and value,
+/// its anomaly score in [0, 1] and the model that scored it.
+/// </summary>
+public static class AnomalyScoreMessage
+{
+    /// <summary>Writes the score message and flushes.</summary>
+    public static void Write(Utf8JsonWriter writer, in Reading reading, double score, string model)
+    {
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteStartObject();
+        writer.WriteNumber("v"u8, ReadingCodec.CurrentVersion);
+        writer.WriteString("zone"u8, reading.Zone);
+        writer.WriteString("device"u8, reading.Device);
+        writer.WriteString("metric"u8, reading.Metric);
+        writer.WriteNumber("ts"u8, Math.Round(reading.Timestamp, 6));
+        writer.WriteNumber("value"u8, reading.Value);
+        writer.WriteNumber("score"u8, Math.Round(score, 6));
+        writer.WriteString("model"u8, model);
         writer.WriteEndObject();
         writer.Flush();
     }

@@ -36,8 +36,14 @@ public static class Topics
     /// <summary>Actuation commands.</summary>
     public static string Actuate(string zone, string device) => $"{Root}/actuate/{zone}/{device}";
 
+    /// <summary>AnomalyDetector's anomaly scores.</summary>
+    public static string Anomaly(string zone, string device, string metric) => $"{Root}/anomaly/{zone}/{device}/{metric}";
+
     /// <summary>A component's counters.</summary>
     public static string Metrics(string component) => $"{Root}/metrics/{component}";
+
+    /// <summary>All anomaly scores.</summary>
+    public const string AllAnomaly = Root + "/anomaly/#";
 
     /// <summary>All raw readings.</summary>
     public const string AllRaw = Root + "/raw/#";

@@ -1,0 +1,94 @@
+using System.Text.Json;
+
+namespace Fogline.Anomaly.Shadow;
+
+/// <summary>What was decided about a candidate model file.</summary>
+/// <param name="Sha256">The file's SHA-256 (hex): a decision is about these bytes, whatever the file is called.</param>
+/// <param name="Model">The model's name when it was decided.</param>
+/// <param name="Decision">promoted, discarded, or reported (report-only trial).</param>
+/// <param name="At">When (UTC).</param>
+/// <param name="Summary">The trial's figures and reasons in one line.</param>
+public sealed record ModelDecision(string Sha256, string Model, string Decision, DateTimeOffset At, string Summary);
+
+/// <summary>
+/// Shadow-trial decisions kept across restarts in <c>model-decisions.json</c> of the component's work folder: a promoted
+/// candidate stays active after a restart (the configuration still names it as the candidate), a discarded one is not
+/// tried again. Written atomically (temporary file, then rename).
+/// </summary>
+public sealed class ModelDecisions
+{
+    /// <summary>The file's name.</summary>
+    public const string FileName = "model-decisions.json";
+
+    private readonly Dictionary<string, ModelDecision> _decisions = new(StringComparer.Ordinal);
+    private readonly string _path;
+
+    private ModelDecisions(string path) => _path = path;
+
+    /// <summary>Decisions so far.</summary>
+    public IReadOnlyCollection<ModelDecision> All => _decisions.Values;
+
+    /// <summary>Reads the decisions of a folder (none when the file does not exist); a damaged file is reported, not ignored.</summary>
+    public static ModelDecisions Load(string directory)
+    {
+        var decisions = new ModelDecisions(Path.Combine(directory, FileName));
+        if (!File.Exists(decisions._path))
+        {
+            return decisions;
+        }
+
+        try
+        {
+            using var document = JsonDocument.Parse(File.ReadAllBytes(decisions._path));
+            foreach (var item in document.RootElement.GetProperty("decisions").EnumerateArray())
+            {
+                var decision = new ModelDecision(
+                    item.GetProperty("sha256").GetString()!,
+                    item.GetProperty("model").GetString()!,
+                    item.GetProperty("decision").GetString()!,
+                    item.GetProperty("at").GetDateTimeOffset(),
+                    item.GetProperty("summary").GetString()!);
+                decisions._decisions[decision.Sha256] = decision;
+            }
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InvalidDataException($"{decisions._path} is damaged ({e.Message}); move it away to start without recorded decisions", e);
+        }
+
+        return decisions;
+    }
+
+    /// <summary>The decision about a file, or null.</summary>
+    public ModelDecision? Find(string sha256) => _decisions.GetValueOrDefault(sha256);
+
+    /// <summary>Records a decision and writes the file.</summary>
+    public void Record(ModelDecision decision)
+    {
+        ArgumentNullException.ThrowIfNull(decision);
+        _decisions[decision.Sha256] = decision;
+        var temporary = _path + ".tmp";
+        Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
+        using (var stream = File.Create(temporary))
+        using (var writer = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("decisions");
+            foreach (var d in _decisions.Values.OrderBy(d => d.At))
+            {
+                writer.WriteStartObject();
+                writer.WriteString("sha256", d.Sha256);
+                writer.WriteString("model", d.Model);
+                writer.WriteString("decision", d.Decision);
+                writer.WriteString("at", d.At);
+                writer.WriteString("summary", d.Summary);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            writer.WriteEndObject();
+        }
+
+        File.Move(temporary, _path, overwrite: true);
+    }
+}

@@ -43,7 +43,7 @@ Task("CheckGenerated")
 // needed on the device, in the greengrass-cli artifact layout artifacts/components/NAME/VERSION/FILE that
 // `local-nucleus deployment create --artifactDir` takes. Incremental: a binary is only compiled again when its inputs
 // changed (MSBuild's own up-to-date checks; nothing is cleaned first). --components=A,B builds only those (default: all
-// five; GdkBuild's default: its one component).
+// six; GdkBuild's default: its one component). AnomalyDetector also ships ONNX Runtime's native library and its models.
 var pipelineComponents = new[] { "SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "AnomalyDetector", "CloudUplink" };
 var allRuntimes = new[] { "linux-x64", "linux-arm64" };
 // GdkBuild: a components/ folder name, or Pipeline for the repository's own GDK project (the bundle at the root).

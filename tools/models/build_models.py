@@ -187,6 +187,9 @@ def main():
              {"fogline.model": "knn-novelty", "fogline.name": "fails-on-high-values", "fogline.description": "test: run-time error when a value is 1.5 x the range"})
         save(incompatible(h, c, len(p["scales"])), os.path.join(args.test_out, "incompatible-double-history.onnx"),
              {"fogline.model": "incompatible", "fogline.description": "test: history input is float64"})
+        # An older, weaker model to promote the shipped one over: one time scale of 8 readings.
+        save(knn_novelty(h, c, [8], p["neighbours"], p["spatialTolerance"], p["rankTop"], p["spatialFloor"]), os.path.join(args.test_out, "single-scale-8.onnx"),
+             {"fogline.model": "knn-novelty", "fogline.name": "single-scale-8", "fogline.description": "test: one time scale of 8 readings"})
         # A noisy candidate: a negative spatial tolerance makes every value in the top third of the range an anomaly.
         save(knn_novelty(h, c, p["scales"], p["neighbours"], -0.3, p["rankTop"], p["spatialFloor"]), os.path.join(args.test_out, "noisy.onnx"),
              {"fogline.model": "knn-novelty", "fogline.name": "noisy", "fogline.description": "test: spatial tolerance -0.3"})

@@ -39,7 +39,7 @@ public sealed record ShadowCriteria(
     double MinAgreement = 0.98,
     double MinCorrelation = 0.5,
     double MaxAlertRateRatio = 2.0,
-    double AlertRateSlack = 0.001,
+    double AlertRateSlack = 0.005,
     double MaxLatencyP99Microseconds = 5_000,
     long MaxErrors = 0)
 {

@@ -23,7 +23,7 @@ namespace Fogline.IpcBench;
 /// </summary>
 internal static class PipelineBench
 {
-    private static readonly string[] Components = ["SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine"];
+    private static readonly string[] Components = ["SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "AnomalyDetector"];
 
     public static async Task<int> RunAsync(string[] args, string? repoRoot)
     {

@@ -103,6 +103,11 @@ internal static class Program
             return await LogBench.RunAsync(args[1..]);
         }
 
+        if (args.Length > 0 && args[0] == "anomaly")
+        {
+            return AnomalyBench.Run(FindRepositoryRoot());
+        }
+
         if (args.Length > 0 && args[0] == "pipeline")
         {
             return await PipelineBench.RunAsync(args[1..], FindRepositoryRoot());

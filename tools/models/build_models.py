@@ -64,45 +64,36 @@ def knn_novelty(history, calibration, scales, k, tolerance, rank_top, spatial_fl
     masks = np.zeros((len(scales), longest), dtype=np.float32)
     for i, length in enumerate(scales):
         masks[i, longest - length:] = 1.0
+    # One convolution over two channels (the history's squares and the history) with, per scale, the kernels
+    # [ones, -2 x query] masked to the scale's last L readings: sum(w^2) - 2 sum(w q) for every window end at once.
     signal = g.op("Reshape", [flat, g.const("signal_shape", [1, 1, history], np.int64)])
+    channels = g.op("Concat", [g.op("Mul", [signal, signal]), signal], axis=1)
     query = g.op("Slice", [flat, g.const("query_start", [history - longest], np.int64), g.const("query_end", [history], np.int64), "axis0"])
     kernels = g.op("Mul", [g.const("scale_masks", masks), query])
-    cross = g.op("Conv", [signal, g.op("Reshape", [kernels, g.const("kernel_shape", [len(scales), 1, longest], np.int64)])])
-    energy = g.op("Conv", [g.op("Mul", [signal, signal]), g.const("ones_kernels", masks.reshape(len(scales), 1, longest))])
+    weights = g.op("Concat", [g.const("ones_kernels", masks.reshape(len(scales), 1, longest)),
+                              g.op("Reshape", [g.op("Mul", [kernels, g.const("minus_two", [-2.0])]), g.const("kernel_shape", [len(scales), 1, longest], np.int64)])], axis=1)
+    partial = g.op("Reshape", [g.op("Conv", [channels, weights]), g.const("rows_shape", [len(scales), positions], np.int64)])
     query_energy = g.op("ReduceSum", [g.op("Mul", [kernels, kernels]), g.const("axis1q", [1], np.int64)], keepdims=1)
-    squared = g.op("Add", [g.op("Sub", [g.op("Reshape", [energy, g.const("rows_shape", [len(scales), positions], np.int64)]),
-                                         g.op("Mul", [g.op("Reshape", [cross, "rows_shape"]), g.const("two", [2.0])])]), query_energy])
     # A window of scale L must end before the current L readings start: later ones are masked away.
     ends = np.arange(positions)[None, :] + longest - 1
     mask = np.where(ends <= history - 1 - np.array(scales)[:, None], 0.0, 1e30).astype(np.float32)
-    squared = g.op("Add", [g.op("Relu", [squared]), g.const("too_recent", mask)])
+    squared = g.op("Relu", [g.op("Add", [g.op("Add", [partial, query_energy]), g.const("too_recent", mask)])])
     nearest, _ = g.op("TopK", [squared, g.const("k", [k], np.int64)], outputs=2, axis=1, largest=0, sorted=1)
-    distance = g.op("ReduceMean", [g.op("Sqrt", [g.op("Relu", [nearest])])], axes=[1], keepdims=1)
+    distance = g.op("ReduceMean", [g.op("Sqrt", [nearest])], axes=[1], keepdims=1)
     # Missing readings among the nearest: no distance at that scale yet.
     unknown = g.op("Greater", [distance, g.const("unknown", [1e3])])
-    # Below the ceiling (the largest distance of the scale's last readings, kept by the series): the rank among its
-    # recent distances, scaled into [0, 0.89]. Above it: a new record, 0.9 + 0.1 x (1 - ceiling / distance).
-    axis1 = g.const("axis1", [1], np.int64)
-    valid_mask = g.op("Less", ["calibration", g.const("unused", [1e30])])
-    valid = g.op("ReduceSum", [g.op("Cast", [valid_mask], to=TensorProto.FLOAT), axis1], keepdims=1)
-    below = g.op("ReduceSum", [g.op("Cast", [g.op("Less", ["calibration", distance])], to=TensorProto.FLOAT), axis1], keepdims=1)
-    rank = g.op("Div", [below, g.op("Max", [valid, one])])
-    record = g.op("Greater", [distance, "ceiling"])
-    ratio = g.op("Div", ["ceiling", g.op("Max", [distance, g.const("tiny", [1e-12])])])
-    exceed = g.op("Clip", [g.op("Sub", [one, ratio]), g.const("lo", 0.0), g.const("hi", 1.0)])
-    above = g.op("Add", [g.const("record_floor", [0.9]), g.op("Mul", [exceed, g.const("record_rest", [0.1])])])
-    temporal = g.op("Where", [record, above, g.op("Mul", [rank, g.const("rank_top", [rank_top])])])
+    # Above the ceiling (the largest distance of the scale's last readings, kept by the series): a new record,
+    # 0.9 + 0.1 x (1 - ceiling / distance). Below it: the rank among the scale's last C distances x rank_top (< 0.9).
+    below = g.op("ReduceSum", [g.op("Cast", [g.op("Less", ["calibration", distance])], to=TensorProto.FLOAT), g.const("axis1", [1], np.int64)], keepdims=1)
+    rank = g.op("Mul", [below, g.const("rank_scale", [rank_top / calibration])])
+    record = g.op("Sub", [g.const("record_top", [1.0]), g.op("Mul", [g.op("Div", ["ceiling", distance]), g.const("record_rest", [0.1])])])
+    temporal = g.op("Where", [g.op("Greater", [distance, "ceiling"]), record, rank])
     temporal = g.op("ReduceMax", [g.op("Where", [unknown, zero, temporal])], axes=[0, 1], keepdims=0)
     temporal = g.op("Reshape", [temporal, g.const("one_shape", [1], np.int64)])
     distances = g.op("Reshape", [g.op("Where", [unknown, infinity, distance]), g.const("scales_shape", [len(scales)], np.int64)])
-    # Spatial novelty: the newest value outside the range seen so far by more than the tolerance.
-    tol = g.const("tolerance", [tolerance])
-    above = g.op("Relu", [g.op("Sub", [g.op("Sub", [newest, one]), tol])])
-    under = g.op("Relu", [g.op("Sub", [g.op("Neg", [newest]), tol])])
-    excess = g.op("Add", [above, under])
-    grown = g.op("Sub", [one, g.op("Exp", [g.op("Mul", [excess, g.const("steep", [-20.0])])])])
-    spatial_value = g.op("Add", [g.const("spatial_floor", [spatial_floor]), g.op("Mul", [grown, g.const("spatial_rest", [1.0 - spatial_floor])])])
-    spatial = g.op("Where", [g.op("Greater", [excess, zero]), spatial_value, zero])
+    # Spatial novelty: the newest value outside the range seen so far ([0, 1]) by more than the tolerance.
+    excess = g.op("Sub", [g.op("Abs", [g.op("Sub", [newest, g.const("middle", [0.5])])]), g.const("half_and_tolerance", [0.5 + tolerance])])
+    spatial = g.op("Where", [g.op("Greater", [excess, zero]), g.op("Min", [g.op("Add", [excess, g.const("spatial_floor", [spatial_floor])]), one]), zero])
     score = g.op("Max", [temporal, spatial])
     if extra_work:
         # Test models only: a deliberately slow graph (repeated matrix products folded into the score as 0 x result).

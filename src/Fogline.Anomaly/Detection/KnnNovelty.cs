@@ -11,7 +11,7 @@ namespace Fogline.Anomaly.Detection;
 /// <param name="SpatialTolerance">How far outside the range seen so far (in units of that range) a value must be to be a spatial anomaly.</param>
 /// <param name="RankTop">Below the ceiling, the score is the distance's rank among the scale's recent distances times this (under 0.9); above it, a record, 0.9 + 0.1 × (1 − ceiling / distance).</param>
 /// <param name="SpatialFloor">The least score of a spatial anomaly.</param>
-public sealed record KnnNoveltyParameters(int[] Scales, int Neighbours = 3, float SpatialTolerance = 0.02f, float RankTop = 0.89f, float SpatialFloor = 0.95f)
+public sealed record KnnNoveltyParameters(int[] Scales, int Neighbours = 2, float SpatialTolerance = 0.02f, float RankTop = 0.89f, float SpatialFloor = 0.95f)
 {
     /// <summary>The shape of a model with these scales.</summary>
     public ModelShape ShapeWith(int history, int calibration) => new(history, calibration, Scales.Length);
@@ -120,32 +120,28 @@ public sealed class KnnNoveltyReference : IScoringModel
     {
         if (distance > ceiling)
         {
-            return 0.9f + (0.1f * Math.Clamp(1f - (ceiling / Math.Max(distance, 1e-12f)), 0f, 1f));
+            return 1f - (ceiling / distance * 0.1f);
         }
 
-        var valid = 0f;
+        // Unused slots are +infinity: never below, so a young series' ranks are low until its calibration fills.
         var below = 0f;
         foreach (var c in calibration)
         {
-            if (c < 1e30f)
+            if (c < distance)
             {
-                valid++;
-                if (c < distance)
-                {
-                    below++;
-                }
+                below++;
             }
         }
 
-        return rankTop * below / Math.Max(valid, 1f);
+        return below * (rankTop / calibration.Length);
     }
 
-    /// <summary>The spatial score of the newest normalised value.</summary>
+    /// <summary>The spatial score of the newest normalised value: outside [0, 1] by more than the tolerance.</summary>
     public static float Spatial(float value, KnnNoveltyParameters parameters)
     {
         ArgumentNullException.ThrowIfNull(parameters);
-        var excess = Math.Max(value - 1f - parameters.SpatialTolerance, 0f) + Math.Max(-value - parameters.SpatialTolerance, 0f);
-        return excess > 0 ? parameters.SpatialFloor + ((1f - parameters.SpatialFloor) * (1f - MathF.Exp(-20f * excess))) : 0f;
+        var excess = MathF.Abs(value - 0.5f) - (0.5f + parameters.SpatialTolerance);
+        return excess > 0 ? Math.Min(excess + parameters.SpatialFloor, 1f) : 0f;
     }
 
     /// <inheritdoc />

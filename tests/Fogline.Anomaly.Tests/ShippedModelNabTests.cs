@@ -1,0 +1,43 @@
+using Fogline.Anomaly.Detection;
+using Fogline.Anomaly.Nab;
+
+namespace Fogline.Anomaly.Tests;
+
+/// <summary>
+/// The shipped model's NAB scores, computed as `fogline-nab run` computes them: every series of the 56-file corpus
+/// through AnomalyDetector's detector and the ONNX model under ONNX Runtime, NAB's probationary period as the warm-up,
+/// then NAB's scoring rules. A change to the model, to the detector around it or to the scorer that moves the scores
+/// fails here; the figures are the README's and the model card's.
+/// </summary>
+[CancelAfter(300_000)]
+public class ShippedModelNabTests
+{
+    [Test]
+    public void TheShippedModel_ScoresAsPublished_OnTheCorpus_ThroughOnnxRuntime()
+    {
+        var corpus = NabCorpus.Load(Path.Combine(Repository.Shared, "data", "nab-corpus"));
+        var model = Path.Combine(Repository.Root, "components", "AnomalyDetector", "models", "knn-novelty-v1.onnx");
+        var scores = new Dictionary<string, double[]>(StringComparer.Ordinal);
+        using (var onnx = OnnxScoringModel.Load(model))
+        {
+            foreach (var series in corpus.Series)
+            {
+                using var detector = new SeriesDetector<int>(onnx, new DetectorOptions(WarmUpReadings: series.ProbationaryLength), ownsModel: false);
+                var result = new double[series.Length];
+                for (var i = 0; i < result.Length; i++)
+                {
+                    var observation = detector.Observe(0, (series.Timestamps[i] - DateTime.UnixEpoch).TotalSeconds, series.Values[i]);
+                    result[i] = observation.Kind == ObservationKind.Scored ? observation.Score : 0;
+                }
+
+                scores[series.RelativePath] = result;
+            }
+        }
+
+        var all = NabScorer.ScoreAll(corpus, scores);
+        TestContext.Out.WriteLine(string.Join("; ", all.Select(s => $"{s.Profile.Name} {s.NormalizedScore:F2} at {s.Threshold:F6}, {s.DetectedWindows} windows")));
+        Assert.That(all.Single(s => s.Profile.Name == "standard").NormalizedScore, Is.EqualTo(70.5).Within(0.05));
+        Assert.That(all.Single(s => s.Profile.Name == "reward_low_FP_rate").NormalizedScore, Is.EqualTo(63.1).Within(0.05));
+        Assert.That(all.Single(s => s.Profile.Name == "reward_low_FN_rate").NormalizedScore, Is.EqualTo(74.9).Within(0.05));
+    }
+}

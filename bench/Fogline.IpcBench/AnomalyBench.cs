@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Fogline.Anomaly.Detection;
+using Fogline.ComponentKit.Processing;
 
 namespace Fogline.IpcBench;
 

@@ -8,6 +8,7 @@ using Fogline.LocalNucleus;
 using Fogline.LocalNucleus.IoTCore;
 using Fogline.Mqtt;
 using Fogline.Testing;
+using Fogline.ComponentKit.Processing;
 
 namespace Fogline.IpcBench;
 

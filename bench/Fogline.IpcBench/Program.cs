@@ -5,6 +5,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Fogline.EventStream.Rpc;
 using Fogline.Greengrass.Ipc;
+using Fogline.ComponentKit.Processing;
 
 namespace Fogline.IpcBench;
 

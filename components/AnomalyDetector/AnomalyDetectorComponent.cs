@@ -22,7 +22,6 @@ namespace Fogline.AnomalyDetector;
 /// </summary>
 public sealed class AnomalyDetectorComponent : FoglineComponent<AnomalyDetectorOptions>
 {
-    private static readonly double TicksPerMicrosecond = Stopwatch.Frequency / 1e6;
     private readonly Utf8StringPool _names = new();
     private readonly PayloadWriter _writer = new();
     private ComponentContext<AnomalyDetectorOptions> _context = null!;
@@ -208,7 +207,7 @@ public sealed class AnomalyDetectorComponent : FoglineComponent<AnomalyDetectorO
             return;
         }
 
-        var activeMicros = (Stopwatch.GetTimestamp() - start) / TicksPerMicrosecond;
+        var activeTicks = Stopwatch.GetTimestamp() - start;
         _series.Set(_active.SeriesCount);
         _evicted.Set(_active.Evicted);
         _gaps.Set(_active.Gaps);
@@ -225,7 +224,7 @@ public sealed class AnomalyDetectorComponent : FoglineComponent<AnomalyDetectorO
 
         if (_trial is not null)
         {
-            await ShadowAsync(key, reading, observed, activeMicros).ConfigureAwait(false);
+            await ShadowAsync(key, reading, observed, activeTicks).ConfigureAwait(false);
         }
 
         if (observed.Kind != ObservationKind.Scored)
@@ -269,16 +268,16 @@ public sealed class AnomalyDetectorComponent : FoglineComponent<AnomalyDetectorO
         }
     }
 
-    private async ValueTask ShadowAsync((string, string, string) key, Reading reading, Observation active, double activeMicros)
+    private async ValueTask ShadowAsync((string, string, string) key, Reading reading, Observation active, long activeTicks)
     {
         var start = Stopwatch.GetTimestamp();
         try
         {
             var candidate = _candidate!.Observe(key, reading.Timestamp, reading.Value);
-            var candidateMicros = (Stopwatch.GetTimestamp() - start) / TicksPerMicrosecond;
+            var candidateTicks = Stopwatch.GetTimestamp() - start;
             if (active.Kind == ObservationKind.Scored && candidate.Kind == ObservationKind.Scored)
             {
-                _trial!.Record(active.Score, candidate.Score, activeMicros, candidateMicros);
+                _trial!.Record(active.Score, candidate.Score, activeTicks, candidateTicks);
             }
         }
         catch (OnnxRuntimeException e)

@@ -1,4 +1,5 @@
 using System.Globalization;
+using Fogline.ComponentKit.Processing;
 
 namespace Fogline.Anomaly.Shadow;
 
@@ -133,8 +134,8 @@ public sealed class ShadowTrial
     /// <summary>Whether the trial has its verdict (enough readings, or an early failure).</summary>
     public bool Finished => _failure is not null || Readings >= Length;
 
-    /// <summary>Records one reading scored by both models (latencies in µs).</summary>
-    public void Record(float activeScore, float candidateScore, double activeMicroseconds, double candidateMicroseconds)
+    /// <summary>Records one reading scored by both models (how long each took, in <see cref="System.Diagnostics.Stopwatch"/> ticks).</summary>
+    public void Record(float activeScore, float candidateScore, long activeTicks, long candidateTicks)
     {
         if (Finished)
         {
@@ -164,11 +165,11 @@ public sealed class ShadowTrial
         _sumAA += (double)activeScore * activeScore;
         _sumCC += (double)candidateScore * candidateScore;
         _sumAC += (double)activeScore * candidateScore;
-        _activeLatency.Record(activeMicroseconds);
-        _candidateLatency.Record(candidateMicroseconds);
-        if (Readings == EarlyLatencyCheck && _candidateLatency.Percentile(0.99) > Criteria.MaxLatencyP99Microseconds)
+        _activeLatency.RecordTicks(activeTicks);
+        _candidateLatency.RecordTicks(candidateTicks);
+        if (Readings == EarlyLatencyCheck && _candidateLatency.PercentileMicroseconds(99) > Criteria.MaxLatencyP99Microseconds)
         {
-            _failure = string.Create(CultureInfo.InvariantCulture, $"too slow: p99 {_candidateLatency.Percentile(0.99):F0} µs after {EarlyLatencyCheck} readings, budget {Criteria.MaxLatencyP99Microseconds:F0} µs");
+            _failure = string.Create(CultureInfo.InvariantCulture, $"too slow: p99 {_candidateLatency.PercentileMicroseconds(99):F0} µs after {EarlyLatencyCheck} readings, budget {Criteria.MaxLatencyP99Microseconds:F0} µs");
         }
     }
 
@@ -215,17 +216,19 @@ public sealed class ShadowTrial
                 reasons.Add(string.Create(CultureInfo.InvariantCulture, $"alert rate {candidateRate:P3} > {allowed:P3} allowed (active {activeRate:P3})"));
             }
 
-            if (_candidateLatency.Percentile(0.99) > Criteria.MaxLatencyP99Microseconds)
+            if (_candidateLatency.PercentileMicroseconds(99) > Criteria.MaxLatencyP99Microseconds)
             {
-                reasons.Add(string.Create(CultureInfo.InvariantCulture, $"p99 latency {_candidateLatency.Percentile(0.99):F0} µs > {Criteria.MaxLatencyP99Microseconds:F0} µs"));
+                reasons.Add(string.Create(CultureInfo.InvariantCulture, $"p99 latency {_candidateLatency.PercentileMicroseconds(99):F0} µs > {Criteria.MaxLatencyP99Microseconds:F0} µs"));
             }
         }
 
         var verdict = !Finished ? ShadowVerdict.Running : reasons.Count == 0 ? ShadowVerdict.Pass : ShadowVerdict.Fail;
         return new ShadowReport(Readings, agreement, correlation, activeRate, candidateRate,
-            _activeLatency.Percentile(0.5), _activeLatency.Percentile(0.99), _candidateLatency.Percentile(0.5), _candidateLatency.Percentile(0.99),
+            Percentile(_activeLatency, 50), Percentile(_activeLatency, 99), Percentile(_candidateLatency, 50), Percentile(_candidateLatency, 99),
             Errors, verdict, reasons);
     }
+
+    private static double Percentile(LatencyHistogram histogram, double p) => histogram.Count == 0 ? double.NaN : histogram.PercentileMicroseconds(p);
 
     private double Correlation()
     {

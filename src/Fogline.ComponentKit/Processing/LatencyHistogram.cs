@@ -1,22 +1,26 @@
 using System.Diagnostics;
 
-namespace Fogline.IpcBench;
+namespace Fogline.ComponentKit.Processing;
 
 /// <summary>
 /// A log-linear latency histogram (64 sub-buckets per power of two, so any value is within 1.6 % of its bucket): no
-/// allocation when recording, so it does not disturb the allocation measurement. One per caller, merged at the end.
+/// allocation when recording, so it does not disturb an allocation measurement. Not thread-safe: one per caller,
+/// merged at the end. Used by the benches and by AnomalyDetector's shadow trials.
 /// </summary>
-internal sealed class LatencyHistogram
+public sealed class LatencyHistogram
 {
     private const int SubBuckets = 64;
     private const int BucketCount = SubBuckets * 40;
 
     private readonly long[] _counts = new long[BucketCount];
 
+    /// <summary>Values recorded.</summary>
     public long Count { get; private set; }
 
+    /// <summary>Their sum, nanoseconds.</summary>
     public long TotalNanoseconds { get; private set; }
 
+    /// <summary>Records a duration in <see cref="Stopwatch"/> ticks.</summary>
     public void RecordTicks(long stopwatchTicks)
     {
         var ns = stopwatchTicks * (1_000_000_000.0 / Stopwatch.Frequency);
@@ -26,8 +30,10 @@ internal sealed class LatencyHistogram
         TotalNanoseconds += value;
     }
 
+    /// <summary>Adds another histogram's values to this one.</summary>
     public void Add(LatencyHistogram other)
     {
+        ArgumentNullException.ThrowIfNull(other);
         for (var i = 0; i < BucketCount; i++)
         {
             _counts[i] += other._counts[i];

@@ -187,6 +187,21 @@ public class AnomalyDetectorTests
         Assert.That(File.ReadAllText(LogPath), Does.Contain("is not a model ONNX Runtime can load"));
     }
 
+    [TestCase("""{"alert": {"threshold": 1.5}}""", "/alert/threshold")]
+    [TestCase("""{"alert": {"threshold": 0.9, "warning": 0.95}}""", "/alert")]
+    [TestCase("""{"candidate": {"model": "knn-novelty-v1.onnx"}}""", "/candidate/model")]
+    [TestCase("""{"candidate": {"model": "x.onnx", "mode": "sometimes"}}""", "/candidate/mode")]
+    [TestCase("""{"candidate": {"model": "x.onnx", "criteria": {"maxAlertRateRatio": 0.5}}}""", "/candidate/criteria/maxAlertRateRatio")]
+    [TestCase("""{"metrics": ["temp/x"]}""", "/metrics/0")]
+    [TestCase("""{"maxSeries": 0}""", "/maxSeries")]
+    [TestCase("""{"decisionTopic": "fogline/#"}""", "/decisionTopic")]
+    public void ABadConfiguration_IsAnErrorNamingItsPath(string json, string path)
+    {
+        var component = new Fogline.AnomalyDetector.AnomalyDetectorComponent();
+        var error = Assert.Throws<Fogline.ComponentKit.Configuration.ConfigurationException>(() => component.ParseOptions(new Fogline.ComponentKit.Configuration.ConfigNode(JsonDocument.Parse(json).RootElement)));
+        Assert.That(error!.Message, Does.StartWith("configuration " + path + ":"));
+    }
+
     private string LogPath => Path.Combine(_root, "logs", Detector + ".log");
 
     private string Config(string json)

@@ -48,6 +48,8 @@ public class Arm64BinaryTests
         Assert.That(header[..4].ToArray(), Is.EqualTo("\u007fELF"u8.ToArray()), "an ELF file");
         Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(header[16..]), Is.EqualTo(3), "a shared library (ET_DYN)");
         Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(header[18..]), Is.EqualTo(MachineAArch64), "for AArch64");
+        // Not run here: under Debian's qemu-user (7.2) ONNX Runtime's AArch64 library crashes in its own initialisation,
+        // even when a minimal C program only dlopen()s it, so the AnomalyDetector arm64 binary is checked, not run.
         var x64 = recipe.SelectManifest(new DevicePlatform("linux", "amd64")).Artifacts.Select(a => a.FileName).ToList();
         Assert.That(x64, Is.EquivalentTo(new[] { "AnomalyDetector-linux-x64", "libonnxruntime-linux-x64.so", "knn-novelty-v1.onnx" }));
     }

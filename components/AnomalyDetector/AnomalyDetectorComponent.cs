@@ -55,13 +55,13 @@ public sealed class AnomalyDetectorComponent : FoglineComponent<AnomalyDetectorO
         var options = context.Options;
         _decisions = ModelDecisions.Load(options.StateDirectory);
 
-        // A candidate promoted before a restart is the active model now (the configuration still names it as candidate).
+        // A candidate promoted before this start stays the active model while the configured model is the one it replaced.
         var activePath = options.Resolve(options.Model);
         var candidatePath = options.Candidate is { } c ? options.Resolve(c.Model) : null;
-        if (candidatePath is not null && File.Exists(candidatePath) && _decisions.Find(Sha256Of(candidatePath)) is { Decision: "promoted" })
+        if (_decisions.Promoted is { } promoted && promoted.ConfiguredModel == options.Model && File.Exists(promoted.Path))
         {
-            DetectorLog.PromotedBefore(context.Logger, candidatePath);
-            activePath = candidatePath;
+            DetectorLog.PromotedBefore(context.Logger, promoted.Path);
+            activePath = promoted.Path;
         }
 
         // A model that cannot be used stops the start: ERRORED with the reason.
@@ -95,6 +95,7 @@ public sealed class AnomalyDetectorComponent : FoglineComponent<AnomalyDetectorO
                 _active.Dispose();
                 _active = replacement;
                 _activePath = wantedActive;
+                _decisions.ClearPromoted();
                 DetectorLog.ModelLoaded(_context.Logger, "active", replacement.Model.Name, wantedActive, replacement.Model.Shape.ToString());
             }
             catch (ModelLoadException e)
@@ -318,7 +319,7 @@ public sealed class AnomalyDetectorComponent : FoglineComponent<AnomalyDetectorO
         var record = new ModelDecision(model.Sha256, model.Name, decision, _context.Time.GetUtcNow(), summary);
         if (decision != "withdrawn")
         {
-            _decisions.Record(record);
+            _decisions.Record(record, decision == "promoted" ? new PromotedModel(_context.Options.Model, model.Path) : null);
         }
 
         _context.Counters.Get("model_" + decision).Increment();
@@ -424,7 +425,7 @@ internal static partial class DetectorLog
     [LoggerMessage(3600, LogLevel.Information, "Loaded the {Role} model {Model} from {Path} ({Shape})")]
     public static partial void ModelLoaded(ILogger logger, string role, string model, string path, string shape);
 
-    [LoggerMessage(3601, LogLevel.Information, "The candidate {Path} was promoted before this start: it is the active model")]
+    [LoggerMessage(3601, LogLevel.Information, "The model {Path} was promoted before this start: it is the active model")]
     public static partial void PromotedBefore(ILogger logger, string path);
 
     [LoggerMessage(3602, LogLevel.Error, "The new active model was not loaded; the running one goes on: {Error}")]

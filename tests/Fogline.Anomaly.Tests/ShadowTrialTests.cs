@@ -85,8 +85,13 @@ public class ShadowTrialTests
             var decisions = ModelDecisions.Load(directory);
             Assert.That(decisions.All, Is.Empty);
             var decision = new ModelDecision(new string('a', 64), "v2", "promoted", DateTimeOffset.UnixEpoch.AddDays(20000), "Pass after 10 readings");
-            decisions.Record(decision);
-            Assert.That(ModelDecisions.Load(directory).Find(decision.Sha256), Is.EqualTo(decision));
+            decisions.Record(decision, new PromotedModel("v1.onnx", "/models/v2.onnx"));
+            var again = ModelDecisions.Load(directory);
+            Assert.That(again.Find(decision.Sha256), Is.EqualTo(decision));
+            Assert.That(again.Promoted, Is.EqualTo(new PromotedModel("v1.onnx", "/models/v2.onnx")));
+            again.ClearPromoted();
+            Assert.That(ModelDecisions.Load(directory).Promoted, Is.Null);
+            Assert.That(ModelDecisions.Load(directory).Find(decision.Sha256), Is.EqualTo(decision), "the decision stays");
 
             File.WriteAllText(Path.Combine(directory, ModelDecisions.FileName), "{\"decisions\": [{\"sha256\": 1}");
             var error = Assert.Throws<InvalidDataException>(() => ModelDecisions.Load(directory));

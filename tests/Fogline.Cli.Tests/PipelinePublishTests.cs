@@ -4,13 +4,13 @@ using Fogline.LocalCloud.Tests;
 namespace Fogline.Cli.Tests;
 
 /// <summary>
-/// The repository's own GDK projects (the five pipeline components and the com.fogline.Pipeline bundle) built with
+/// The repository's own GDK projects (the six pipeline components and the com.fogline.Pipeline bundle) built with
 /// <c>fogline component build --all</c> and published twice to a local cloud, checked with the AWS CLI.
 /// </summary>
 [Category("Conformance")]
 public class PipelinePublishTests
 {
-    private static readonly string[] Pipeline = ["SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "CloudUplink"];
+    private static readonly string[] Pipeline = ["SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "AnomalyDetector", "CloudUplink"];
 
     [Test]
     public async Task ThePipeline_BuiltThenPublishedTwice_IsThereInTwoVersions_WithTheBuildsBytes()
@@ -41,7 +41,10 @@ public class PipelinePublishTests
         {
             var built = Path.Combine(Repository.Root, "components", name, "greengrass-build", "artifacts", "com.fogline." + name, "NEXT_PATCH");
             var files = Directory.GetFiles(built).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
-            Assert.That(files, Is.EqualTo(new[] { $"{name}-linux-arm64", $"{name}-linux-x64" }), built);
+            var expected = name == "AnomalyDetector"
+                ? new[] { "AnomalyDetector-linux-arm64", "AnomalyDetector-linux-x64", "knn-novelty-v1.onnx", "libonnxruntime-linux-arm64.so", "libonnxruntime-linux-x64.so" }
+                : new[] { $"{name}-linux-arm64", $"{name}-linux-x64" };
+            Assert.That(files, Is.EqualTo(expected), built);
             foreach (var file in files)
             {
                 var artifact = await cloud.Cli.SucceedAsync("greengrassv2", "get-component-version-artifact",

@@ -50,9 +50,9 @@ public class GdkProjectTests
         Assert.That(GdkProject.Load(project.Directory).BuildRecipeFile, Does.EndWith(Path.Combine("recipes", "recipe.json")));
     }
 
-    /// <summary>The repository's GDK projects: the Pipeline bundle at the root and the five components.</summary>
+    /// <summary>The repository's GDK projects: the Pipeline bundle at the root and the six components.</summary>
     public static IEnumerable<string> RepositoryProjects() =>
-        new[] { "." }.Concat(new[] { "SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "CloudUplink" }.Select(n => "components/" + n));
+        new[] { "." }.Concat(new[] { "SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "AnomalyDetector", "CloudUplink" }.Select(n => "components/" + n));
 
     [TestCaseSource(nameof(RepositoryProjects))]
     public void EveryRepositoryProject_IsValidForGdk_AndBuildsWithTheRepositorysBuild(string relative)

@@ -94,14 +94,18 @@ public class AnomalyDetectorTests
     [Test]
     public async Task ANabSeriesReplayedBySensorGateway_RaisesAnAnomalyAlert_ThatCloudUplinkTakesToIoTCore()
     {
-        // art_daily_jumpsup: 4032 five-minute readings whose daily pattern never goes above 88 until it jumps to about
-        // 120 at reading 2988. Replayed at 200 readings a second; the detector learns from the first 600 (two days, as
-        // NAB's probationary period for the file); alerts are held back for 1 s after one is raised.
-        var series = Path.Combine(Repository.Shared, "data", "nab", "art_daily_jumpsup.csv");
+        // art_daily_jumpsup: five-minute readings whose daily pattern never goes above 88 until it jumps to about 120 at
+        // reading 2988 for 108 readings. Its readings 1500 to 3199 are replayed at one every 10 ms (the replay samples
+        // the series by wall-clock time, so a late poll skips rows); the detector learns from the first 600 (two days).
+        // Alerts clear as soon as a score is back under the threshold and nothing is held back, so that an earlier
+        // alert cannot hide the jump's.
+        var series = Path.Combine(_root, "jumpsup-1500-3199.csv");
+        var rows = File.ReadAllLines(Path.Combine(Repository.Shared, "data", "nab", "art_daily_jumpsup.csv"));
+        File.WriteAllLines(series, rows.Take(1).Concat(rows.Skip(1 + 1500).Take(1700)));
         var deployed = await DeployAsync(new Dictionary<string, string>
         {
-            ["com.fogline.SensorGateway"] = $$$"""{"RESET": ["/devices"], "MERGE": {"devices": [{"zone": "plant", "device": "press-7", "source": "csv", "file": {{{JsonSerializer.Serialize(series)}}}, "metric": "load", "speed": 60000, "intervalMs": 5}]}}""",
-            [Detector] = """{"MERGE": {"warmUpReadings": 600, "publishScores": true, "alert": {"threshold": 0.901, "cooldownSeconds": 1}}}""",
+            ["com.fogline.SensorGateway"] = $$$"""{"RESET": ["/devices"], "MERGE": {"devices": [{"zone": "plant", "device": "press-7", "source": "csv", "file": {{{JsonSerializer.Serialize(series)}}}, "metric": "load", "speed": 30000, "intervalMs": 10}]}}""",
+            [Detector] = """{"MERGE": {"warmUpReadings": 600, "quietReadings": 0, "publishScores": true, "alert": {"threshold": 0.901, "hysteresis": 0, "cooldownSeconds": 0}}}""",
             ["com.fogline.CloudUplink"] = """{"MERGE": {"normalBatchSeconds": 0.5}}""",
         });
         Assert.That(deployed.Status, Is.EqualTo(DeploymentStatus.Succeeded), deployed.FailureCause);
@@ -166,6 +170,16 @@ public class AnomalyDetectorTests
         Assert.That(corrupt["decision"]!.GetValue<string>(), Is.EqualTo("discarded"));
         Assert.That(corrupt["summary"]!.GetValue<string>(), Does.StartWith("failed to load"));
 
+        // Report mode: the figures and the verdict are reported, the candidate stops, the active model stays.
+        File.Copy(Path.Combine(_models, "single-scale-8.onnx"), Path.Combine(_models, "single-scale-8-again.onnx"));
+        await UpdateAsync("""{"candidate": {"model": "single-scale-8-again.onnx", "readings": 200, "mode": "report"}}""");
+        await SendAsync(2100);
+        var reported = await WaitForDecisionAsync("single-scale-8");
+        Assert.That(reported["decision"]!.GetValue<string>(), Is.EqualTo("reported"));
+        Assert.That(reported["mode"]!.GetValue<string>(), Is.EqualTo("report"));
+        Assert.That(reported["verdict"]!.GetValue<string>(), Is.AnyOf("pass", "fail"));
+        Assert.That(reported["active"]!.GetValue<string>(), Is.EqualTo("knn-novelty-v1"));
+
         // The active model scored every reading after its warm-up, in order, through all of it.
         await WaitForScoresAsync(_sent - 100);
         var timestamps = _scores.Select(s => s["ts"]!.GetValue<double>()).ToList();
@@ -176,6 +190,17 @@ public class AnomalyDetectorTests
         var cloud = CloudBodies("fogline/gw-1/anomaly/models").Select(b => b["decision"]!.GetValue<string>() + ":" + b["candidate"]!.GetValue<string>()).ToList();
         Assert.That(cloud, Is.SupersetOf(new[] { "promoted:knn-novelty-v1", "discarded:noisy", "discarded:fails-on-high-values", "discarded:corrupt" }));
         Assert.That(File.ReadAllText(Path.Combine(_nucleus.WorkPath(Detector), "model-decisions.json")), Does.Contain("\"promoted\""));
+
+        // Killed, restarted by the Nucleus: the promoted model is still the active one (the configuration's model is
+        // still the one it replaced, and the candidate it names now is another).
+        var pid = _nucleus.Supervisor.ProcessIds(Detector).Single();
+        System.Diagnostics.Process.GetProcessById(pid).Kill();
+        await Eventually.UntilAsync(() => _nucleus.Supervisor.ProcessIds(Detector) is [var again] && again != pid && _nucleus.Components.TryGet(Detector, out var r) && r.State == LifecycleState.Running, "restarted", TimeSpan.FromSeconds(60));
+        await Eventually.UntilAsync(() => _nucleus.PubSub.GetSubscribers().Any(x => x.Component == Detector), "subscribed again");
+        _scores.Clear();
+        await SendAsync(_sent + 150);
+        await Eventually.UntilAsync(() => !_scores.IsEmpty, "scores after the restart");
+        Assert.That(_scores.Select(x => x["model"]!.GetValue<string>()).Distinct(), Is.EqualTo(new[] { "knn-novelty-v1" }));
     }
 
     [Test]

@@ -10,10 +10,16 @@ namespace Fogline.Anomaly.Shadow;
 /// <param name="Summary">The trial's figures and reasons in one line.</param>
 public sealed record ModelDecision(string Sha256, string Model, string Decision, DateTimeOffset At, string Summary);
 
+/// <summary>The model a promotion made active, and the configured <c>model</c> it replaced.</summary>
+/// <param name="ConfiguredModel">The configuration's <c>model</c> when the candidate was promoted: the promotion holds while it is unchanged.</param>
+/// <param name="Path">The promoted model's file.</param>
+public sealed record PromotedModel(string ConfiguredModel, string Path);
+
 /// <summary>
 /// Shadow-trial decisions kept across restarts in <c>model-decisions.json</c> of the component's work folder: a promoted
-/// candidate stays active after a restart (the configuration still names it as the candidate), a discarded one is not
-/// tried again. Written atomically (temporary file, then rename).
+/// candidate stays the active model after a restart and after later candidates, until a deployment changes the
+/// configuration's <c>model</c>; a discarded candidate is not tried again. Written atomically (temporary file, then
+/// rename).
 /// </summary>
 public sealed class ModelDecisions
 {
@@ -27,6 +33,9 @@ public sealed class ModelDecisions
 
     /// <summary>Decisions so far.</summary>
     public IReadOnlyCollection<ModelDecision> All => _decisions.Values;
+
+    /// <summary>The model the last promotion made active, or null.</summary>
+    public PromotedModel? Promoted { get; private set; }
 
     /// <summary>Reads the decisions of a folder (none when the file does not exist); a damaged file is reported, not ignored.</summary>
     public static ModelDecisions Load(string directory)
@@ -50,6 +59,11 @@ public sealed class ModelDecisions
                     item.GetProperty("summary").GetString()!);
                 decisions._decisions[decision.Sha256] = decision;
             }
+
+            if (document.RootElement.TryGetProperty("promoted", out var promoted) && promoted.ValueKind == JsonValueKind.Object)
+            {
+                decisions.Promoted = new PromotedModel(promoted.GetProperty("configuredModel").GetString()!, promoted.GetProperty("path").GetString()!);
+            }
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
@@ -62,11 +76,31 @@ public sealed class ModelDecisions
     /// <summary>The decision about a file, or null.</summary>
     public ModelDecision? Find(string sha256) => _decisions.GetValueOrDefault(sha256);
 
-    /// <summary>Records a decision and writes the file.</summary>
-    public void Record(ModelDecision decision)
+    /// <summary>Records a decision (and, for a promotion, the model it made active) and writes the file.</summary>
+    public void Record(ModelDecision decision, PromotedModel? promoted = null)
     {
         ArgumentNullException.ThrowIfNull(decision);
         _decisions[decision.Sha256] = decision;
+        if (promoted is not null)
+        {
+            Promoted = promoted;
+        }
+
+        Save();
+    }
+
+    /// <summary>Forgets the promoted model (the configuration now names another one) and writes the file.</summary>
+    public void ClearPromoted()
+    {
+        if (Promoted is not null)
+        {
+            Promoted = null;
+            Save();
+        }
+    }
+
+    private void Save()
+    {
         var temporary = _path + ".tmp";
         Directory.CreateDirectory(Path.GetDirectoryName(_path)!);
         using (var stream = File.Create(temporary))
@@ -86,6 +120,14 @@ public sealed class ModelDecisions
             }
 
             writer.WriteEndArray();
+            if (Promoted is { } promoted)
+            {
+                writer.WriteStartObject("promoted");
+                writer.WriteString("configuredModel", promoted.ConfiguredModel);
+                writer.WriteString("path", promoted.Path);
+                writer.WriteEndObject();
+            }
+
             writer.WriteEndObject();
         }
 

@@ -125,14 +125,19 @@ public sealed class SeriesDetector<TKey> : IDisposable
         if (state.Readings > 0)
         {
             var step = timestamp - state.LastTime;
-            if (state.Readings >= 8 && step > Options.GapFactor * state.MeanInterval)
+            if (state.IntervalSamples >= 8 && step > Options.GapFactor * state.MeanInterval)
             {
+                // A gap: score again once MinHistory readings have come, and learn the cadence afresh (it may have
+                // changed for good: a sensor reconfigured to report less often must not be one gap after another).
                 state.Settling = Options.MinHistory;
+                state.MeanInterval = double.NaN;
+                state.IntervalSamples = 0;
                 Gaps++;
             }
             else
             {
                 state.MeanInterval = double.IsNaN(state.MeanInterval) ? step : state.MeanInterval + ((step - state.MeanInterval) / 32);
+                state.IntervalSamples++;
             }
         }
 
@@ -141,18 +146,25 @@ public sealed class SeriesDetector<TKey> : IDisposable
         state.Push(value);
         var modelScore = 0f;
         var asked = state.HistoryCount >= Options.MinHistory;
-        if (asked)
+        try
         {
-            state.CopyHistory(_history);
-            state.CopyCeilings(_ceilings);
-            modelScore = Model.Evaluate(_history, state.Calibration, _ceilings, _distances);
-            if (state.HistoryCount >= Options.CalibrationStart)
+            if (asked)
             {
-                state.AddDistances(_distances);
+                state.CopyHistory(_history);
+                state.CopyCeilings(_ceilings);
+                modelScore = Model.Evaluate(_history, state.Calibration, _ceilings, _distances);
+                if (state.HistoryCount >= Options.CalibrationStart)
+                {
+                    state.AddDistances(_distances);
+                }
             }
         }
+        finally
+        {
+            // Even when the model throws, the reading is part of the series: its range takes it in.
+            state.Extend(value);
+        }
 
-        state.Extend(value);
         if (state.Settling > 0)
         {
             state.Settling--;
@@ -223,8 +235,9 @@ public sealed class SeriesDetector<TKey> : IDisposable
             return state;
         }
 
-        if (_series.Count >= Options.MaxSeries && _oldest is { } oldest)
+        while (_series.Count >= Options.MaxSeries && _oldest is { } oldest)
         {
+            // (A loop: MaxSeries may have been lowered by a configuration update.)
             Unlink(oldest);
             _series.Remove((TKey)oldest.Key!);
             if (oldest == _current)

@@ -57,6 +57,9 @@ internal sealed class SeriesState
 
     public double LastTime { get; set; } = double.NegativeInfinity;
 
+    /// <summary>Steps the mean interval has learnt from since the series started or its last gap.</summary>
+    public int IntervalSamples { get; set; }
+
     /// <summary>Exponentially weighted mean interval between readings, seconds (NaN before the second reading).</summary>
     public double MeanInterval { get; set; } = double.NaN;
 

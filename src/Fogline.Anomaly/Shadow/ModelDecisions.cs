@@ -52,17 +52,17 @@ public sealed class ModelDecisions
             foreach (var item in document.RootElement.GetProperty("decisions").EnumerateArray())
             {
                 var decision = new ModelDecision(
-                    item.GetProperty("sha256").GetString()!,
-                    item.GetProperty("model").GetString()!,
-                    item.GetProperty("decision").GetString()!,
+                    Text(item, "sha256"),
+                    Text(item, "model"),
+                    Text(item, "decision"),
                     item.GetProperty("at").GetDateTimeOffset(),
-                    item.GetProperty("summary").GetString()!);
+                    Text(item, "summary"));
                 decisions._decisions[decision.Sha256] = decision;
             }
 
             if (document.RootElement.TryGetProperty("promoted", out var promoted) && promoted.ValueKind == JsonValueKind.Object)
             {
-                decisions.Promoted = new PromotedModel(promoted.GetProperty("configuredModel").GetString()!, promoted.GetProperty("path").GetString()!);
+                decisions.Promoted = new PromotedModel(Text(promoted, "configuredModel"), Text(promoted, "path"));
             }
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
@@ -71,6 +71,9 @@ public sealed class ModelDecisions
         }
 
         return decisions;
+
+        static string Text(JsonElement item, string name) =>
+            item.GetProperty(name).GetString() is { } text ? text : throw new FormatException($"'{name}' is null");
     }
 
     /// <summary>The decision about a file, or null.</summary>

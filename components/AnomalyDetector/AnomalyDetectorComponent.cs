@@ -37,9 +37,6 @@ public sealed class AnomalyDetectorComponent : FoglineComponent<AnomalyDetectorO
     /// <inheritdoc />
     public override string Name => "com.fogline.AnomalyDetector";
 
-    /// <summary>The active model's name.</summary>
-    public string ActiveModel => _active.Model.Name;
-
     /// <inheritdoc />
     public override AnomalyDetectorOptions ParseOptions(ConfigNode configuration) =>
         AnomalyDetectorOptions.Parse(configuration, Environment.GetEnvironmentVariable("AWS_IOT_THING_NAME"));
@@ -74,6 +71,14 @@ public sealed class AnomalyDetectorComponent : FoglineComponent<AnomalyDetectorO
             StartTrial(options.Candidate!, candidatePath);
         }
 
+        // The detector's own figures, copied into the counters once a second rather than at every reading.
+        context.Every(TimeSpan.FromSeconds(1), _ =>
+        {
+            _series.Set(_active.SeriesCount);
+            _evicted.Set(_active.Evicted);
+            _gaps.Set(_active.Gaps);
+            return ValueTask.CompletedTask;
+        });
         return context.SubscribeAsync(options.InputTopic, OnReadingAsync, cancellationToken);
     }
 
@@ -209,9 +214,6 @@ public sealed class AnomalyDetectorComponent : FoglineComponent<AnomalyDetectorO
         }
 
         var activeTicks = Stopwatch.GetTimestamp() - start;
-        _series.Set(_active.SeriesCount);
-        _evicted.Set(_active.Evicted);
-        _gaps.Set(_active.Gaps);
         switch (observed.Kind)
         {
             case ObservationKind.NotFinite:

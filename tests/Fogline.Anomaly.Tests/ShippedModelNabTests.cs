@@ -17,22 +17,7 @@ public class ShippedModelNabTests
     {
         var corpus = NabCorpus.Load(Path.Combine(Repository.Shared, "data", "nab-corpus"));
         var model = Path.Combine(Repository.Root, "components", "AnomalyDetector", "models", "knn-novelty-v1.onnx");
-        var scores = new Dictionary<string, double[]>(StringComparer.Ordinal);
-        using (var onnx = OnnxScoringModel.Load(model))
-        {
-            foreach (var series in corpus.Series)
-            {
-                using var detector = new SeriesDetector<int>(onnx, new DetectorOptions(WarmUpReadings: series.ProbationaryLength), ownsModel: false);
-                var result = new double[series.Length];
-                for (var i = 0; i < result.Length; i++)
-                {
-                    var observation = detector.Observe(0, (series.Timestamps[i] - DateTime.UnixEpoch).TotalSeconds, series.Values[i]);
-                    result[i] = observation.Kind == ObservationKind.Scored ? observation.Score : 0;
-                }
-
-                scores[series.RelativePath] = result;
-            }
-        }
+        var (scores, _, _) = NabRun.Run(corpus, () => OnnxScoringModel.Load(model), new DetectorOptions());
 
         var all = NabScorer.ScoreAll(corpus, scores);
         TestContext.Out.WriteLine(string.Join("; ", all.Select(s => $"{s.Profile.Name} {s.NormalizedScore:F2} at {s.Threshold:F6}, {s.DetectedWindows} windows")));

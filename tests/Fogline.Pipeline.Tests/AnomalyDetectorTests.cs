@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Globalization;
-using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -301,19 +300,5 @@ public class AnomalyDetectorTests
     }
 
     private List<JsonNode> CloudBodies(string topic) =>
-        [.. _nucleus.IoTCore.ReadJournal().Where(e => e.Topic == topic).SelectMany(e => Decode(e.Payload.ToArray())).Select(m => m["body"] ?? m)];
-
-    private static IEnumerable<JsonNode> Decode(byte[] payload)
-    {
-        if (payload.Length > 2 && payload[0] == 0x1f && payload[1] == 0x8b)
-        {
-            using var gzip = new GZipStream(new MemoryStream(payload), CompressionMode.Decompress);
-            using var plain = new MemoryStream();
-            gzip.CopyTo(plain);
-            payload = plain.ToArray();
-        }
-
-        var json = JsonNode.Parse(payload)!;
-        return json["messages"] is JsonArray batch ? [.. batch.Select(m => m!)] : [json];
-    }
+        [.. _nucleus.IoTCore.ReadJournal().Where(e => e.Topic == topic).SelectMany(e => UplinkJournal.Decode(e.Payload.ToArray())).Select(m => m["body"] ?? m)];
 }

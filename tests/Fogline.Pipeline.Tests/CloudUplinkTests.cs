@@ -1,4 +1,3 @@
-using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -331,29 +330,15 @@ public class CloudUplinkTests
     }
 
     /// <summary>The original payloads (the "body" of each uplink message) in the cloud journal, as compact JSON.</summary>
-    private List<string> CloudBodies() => [.. UplinkMessagesInJournal().SelectMany(e => Decode(e.Payload.ToArray())).Select(m => m["body"]!.ToJsonString())];
+    private List<string> CloudBodies() => [.. UplinkMessagesInJournal().SelectMany(e => UplinkJournal.Decode(e.Payload.ToArray())).Select(m => m["body"]!.ToJsonString())];
 
     /// <summary>The uplink's messages in the cloud journal (single messages and the contents of gzip batches): id and name.</summary>
     private List<(string Id, string Body)> CloudMessages() =>
-        [.. UplinkMessagesInJournal().SelectMany(e => Decode(e.Payload.ToArray())).Select(m => (m["id"]!.GetValue<string>(), m["body"]!["name"]!.GetValue<string>()))];
+        [.. UplinkMessagesInJournal().SelectMany(e => UplinkJournal.Decode(e.Payload.ToArray())).Select(m => (m["id"]!.GetValue<string>(), m["body"]!["name"]!.GetValue<string>()))];
 
     /// <summary>The journal without the uplink's delivery markers (on its confirm topic).</summary>
     private IEnumerable<CloudJournalEntry> UplinkMessagesInJournal() =>
         _nucleus.IoTCore.ReadJournal().Where(e => !e.Topic.EndsWith("/uplink/confirm", StringComparison.Ordinal));
-
-    private static IEnumerable<JsonNode> Decode(byte[] payload)
-    {
-        if (payload.Length > 2 && payload[0] == 0x1f && payload[1] == 0x8b)
-        {
-            using var gzip = new GZipStream(new MemoryStream(payload), CompressionMode.Decompress);
-            using var plain = new MemoryStream();
-            gzip.CopyTo(plain);
-            payload = plain.ToArray();
-        }
-
-        var json = JsonNode.Parse(payload)!;
-        return json["messages"] is JsonArray batch ? [.. batch.Select(m => m!)] : [json];
-    }
 
     private async Task<List<(string Id, string Body)>> WaitForCloudAsync(int distinct, string what, bool exact = true)
     {

@@ -167,17 +167,8 @@ public sealed class NabCorpus
                 throw new InvalidDataException($"{path}:1: expected the header 'timestamp,value', found '{header}'.");
             }
 
-            var lineNumber = 1;
-            string? line;
-            while ((line = reader.ReadLine()) is not null)
+            foreach (var (lineNumber, line) in NabText.DataLines(reader))
             {
-                lineNumber++;
-                line = line.TrimEnd('\r');
-                if (line.Length == 0)
-                {
-                    continue;
-                }
-
                 if (NabText.Split(line, fields) != columns)
                 {
                     throw new InvalidDataException($"{path}:{lineNumber}: expected {columns} comma-separated fields as in the header, found '{line}'.");

@@ -92,17 +92,8 @@ public static class NabResults
 
         Span<Range> fields = stackalloc Range[Math.Max(timestampColumn, scoreColumn) + 1];
         var row = 0;
-        var lineNumber = 1;
-        string? line;
-        while ((line = reader.ReadLine()) is not null)
+        foreach (var (lineNumber, line) in NabText.DataLines(reader))
         {
-            lineNumber++;
-            line = line.TrimEnd('\r');
-            if (line.Length == 0)
-            {
-                continue;
-            }
-
             if (row >= series.Length)
             {
                 throw new InvalidDataException($"{path}:{lineNumber}: the file has more lines than the {series.Length} rows of '{series.RelativePath}'.");

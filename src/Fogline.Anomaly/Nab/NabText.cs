@@ -63,6 +63,21 @@ internal static class NabText
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
 
     /// <summary>Splits a CSV line without quoting (NAB's files have none) into at most <paramref name="fields"/>.Length fields; returns the number of fields in the line.</summary>
+    /// <summary>The non-empty lines after a file's header, with their line numbers (the header is line 1), '\r' trimmed.</summary>
+    public static IEnumerable<(int Number, string Text)> DataLines(TextReader reader)
+    {
+        var number = 1;
+        while (reader.ReadLine() is { } line)
+        {
+            number++;
+            line = line.TrimEnd('\r');
+            if (line.Length > 0)
+            {
+                yield return (number, line);
+            }
+        }
+    }
+
     public static int Split(string line, Span<Range> fields)
     {
         var count = 0;

@@ -1,8 +1,7 @@
 using System.Diagnostics;
 using Fogline.Anomaly.Detection;
-using Fogline.Anomaly.Nab;
 
-namespace Fogline.Nab;
+namespace Fogline.Anomaly.Nab;
 
 /// <summary>Runs a detector over every series of a corpus, as NAB runs a detector: each file on its own, from its first row, with NAB's probationary period as the warm-up.</summary>
 public static class NabRun

@@ -44,7 +44,7 @@ Task("CheckGenerated")
 // `local-nucleus deployment create --artifactDir` takes. Incremental: a binary is only compiled again when its inputs
 // changed (MSBuild's own up-to-date checks; nothing is cleaned first). --components=A,B builds only those (default: all
 // six; GdkBuild's default: its one component). AnomalyDetector also ships ONNX Runtime's native library and its models.
-var pipelineComponents = new[] { "SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "AnomalyDetector", "CloudUplink" };
+var pipelineComponents = new[] { "SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "AnomalyDetector", "ZoneCorrelator", "CloudUplink", "Dashboard" };
 var allRuntimes = new[] { "linux-x64", "linux-arm64" };
 // GdkBuild: a components/ folder name, or Pipeline for the repository's own GDK project (the bundle at the root).
 var gdkComponent = Argument("component", string.Empty);

@@ -11,6 +11,8 @@ namespace Fogline.ComponentKit.Messages;
 /// <item><term><c>fogline/summary/{zone}/{device}/{metric}</c></term><description>Aggregator: one <see cref="WindowSummary"/> per window.</description></item>
 /// <item><term><c>fogline/alerts/{zone}/{device}/{metric}</c></term><description>AlertEngine: raised and cleared <see cref="Alert"/>s (uplink, critical priority).</description></item>
 /// <item><term><c>fogline/actuate/{zone}/{device}</c></term><description>AlertEngine: an <see cref="Actuation"/> for the local actuator.</description></item>
+/// <item><term><c>fogline/alerts/zone/{zone}/{rule}</c></term><description>ZoneCorrelator: raised and cleared zone alerts (schema in components/ZoneCorrelator/README.md).</description></item>
+/// <item><term><c>fogline/zones/{zone}</c></term><description>ZoneCorrelator: a zone summary every few seconds (devices seen, stale devices, per-metric aggregates).</description></item>
 /// <item><term><c>fogline/metrics/{component}</c></term><description>Every component: its counters, every few seconds.</description></item>
 /// </list>
 /// Zone, device and metric names are limited to <see cref="IsValidSegment"/> so they never contain MQTT wildcards or
@@ -38,6 +40,15 @@ public static class Topics
 
     /// <summary>AnomalyDetector's anomaly scores.</summary>
     public static string Anomaly(string zone, string device, string metric) => $"{Root}/anomaly/{zone}/{device}/{metric}";
+
+    /// <summary>ZoneCorrelator's alerts of a zone rule.</summary>
+    public static string ZoneAlerts(string zone, string rule) => $"{Root}/alerts/zone/{zone}/{rule}";
+
+    /// <summary>ZoneCorrelator's summaries of a zone.</summary>
+    public static string ZoneSummary(string zone) => $"{Root}/zones/{zone}";
+
+    /// <summary>All zone summaries.</summary>
+    public const string AllZoneSummaries = Root + "/zones/#";
 
     /// <summary>A component's counters.</summary>
     public static string Metrics(string component) => $"{Root}/metrics/{component}";

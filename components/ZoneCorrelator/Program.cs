@@ -1,0 +1,4 @@
+using Fogline.ComponentKit.Hosting;
+using Fogline.ZoneCorrelator;
+
+return await ComponentHost.RunAsync(new ZoneCorrelatorComponent());

@@ -27,6 +27,8 @@ public sealed class DashboardComponent : FoglineComponent<DashboardOptions>, IDa
     private readonly Utf8StringPool _names = new();
     private readonly ClientHub _hub = new();
     private readonly StaticAssets _assets = new();
+    private readonly PayloadWriter _selfHealth = new();
+    private double _selfHealthAt;
     private ComponentContext<DashboardOptions> _context = null!;
     private LiveState _state = null!;
     private OperatorAuth _auth = null!;
@@ -249,7 +251,22 @@ public sealed class DashboardComponent : FoglineComponent<DashboardOptions>, IDa
 
     private ValueTask PushAsync(CancellationToken cancellationToken)
     {
-        var bytes = _state.PushDelta(_hub, Now);
+        var now = Now;
+        if (now - _selfHealthAt >= 1)
+        {
+            // Its own counters: the Nucleus does not deliver a component's own messages to its wildcard subscription.
+            _selfHealthAt = now;
+            var json = _selfHealth.Begin();
+            json.WriteStartObject();
+            json.WriteString("component"u8, Name);
+            json.WritePropertyName("counters"u8);
+            _context.Counters.WriteJson(json);
+            json.WriteEndObject();
+            json.Flush();
+            _state.RecordHealth(_selfHealth.WrittenMemory.Span, now);
+        }
+
+        var bytes = _state.PushDelta(_hub, now);
         _pushedBytes.Add(bytes);
         _clients.Set(_hub.Count);
         _droppedSlow.Set(_hub.DroppedSlow);

@@ -53,7 +53,10 @@
     stats.frames++;
     stats.lastSeq = msg.seq;
     for (const [id, zone, device, metric, unit] of msg.series || []) {
-      series.set(id, { zone, device, metric, unit, value: null, ts: 0, q: 0, trend: [], row: null, fresh: false });
+      // A delta right after the snapshot may repeat what the snapshot had (it was built for every browser).
+      const known = series.get(id);
+      if (known) known.unit = unit;
+      else series.set(id, { zone, device, metric, unit, value: null, ts: 0, q: 0, trend: [], row: null, fresh: false });
     }
     for (const t of msg.trends || []) {
       const s = series.get(t[0]);

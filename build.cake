@@ -8,6 +8,7 @@ var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Debug");
 var solution = File("./GreengrassComponents.sln");
 var conformanceJs = Directory("./tests/Conformance/js");
+var dashboardBrowserJs = Directory("./tests/Fogline.Dashboard.Tests/browser");
 
 Task("Clean")
     .Does(() =>
@@ -206,6 +207,7 @@ var debianPrerequisites = new (string Kind, string What, string Package, string 
     ("command", "qemu-aarch64-static", "qemu-user-static", "runs the linux-arm64 binaries in a test"),
     ("file", "/usr/sbin/mosquitto", "mosquitto", "the local Nucleus's MQTT connection is tested against a real broker with mutual TLS"),
     ("file", "/usr/bin/aws", "awscli", "Debian's AWS CLI v2 is the peer of the local Greengrass cloud and of fogline component publish"),
+    ("file", "/usr/bin/chromium", "chromium", "the Dashboard's browser tests drive Debian's Chromium (headless, with playwright-core from npm)"),
 };
 
 bool IsPresent(string kind, string what) => kind switch
@@ -252,19 +254,23 @@ Task("InstallPrerequisites")
     }
 });
 
-// The conformance tests run the official AWS IPC clients (npm) against our server: install them from the lock file.
+// The conformance tests run the official AWS IPC clients (npm) against our server, and the Dashboard's browser tests
+// drive Chromium with playwright-core (npm): both installed from their lock files.
 Task("InstallPeers")
     .IsDependentOn("InstallPrerequisites")
     .Does(() =>
 {
-    var exit = StartProcess("npm", new ProcessSettings
+    foreach (var folder in new[] { conformanceJs, dashboardBrowserJs })
     {
-        Arguments = "ci --ignore-scripts --no-audit --no-fund",
-        WorkingDirectory = conformanceJs,
-    });
-    if (exit != 0)
-    {
-        throw new Exception($"npm ci in {conformanceJs} failed with exit code {exit}");
+        var exit = StartProcess("npm", new ProcessSettings
+        {
+            Arguments = "ci --ignore-scripts --no-audit --no-fund",
+            WorkingDirectory = folder,
+        });
+        if (exit != 0)
+        {
+            throw new Exception($"npm ci in {folder} failed with exit code {exit}");
+        }
     }
 });
 

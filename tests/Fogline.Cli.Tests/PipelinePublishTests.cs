@@ -10,7 +10,7 @@ namespace Fogline.Cli.Tests;
 [Category("Conformance")]
 public class PipelinePublishTests
 {
-    private static readonly string[] Pipeline = ["SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "AnomalyDetector", "CloudUplink"];
+    private static readonly string[] Pipeline = ["SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "AnomalyDetector", "ZoneCorrelator", "CloudUplink", "Dashboard"];
 
     [Test]
     public async Task ThePipeline_BuiltThenPublishedTwice_IsThereInTwoVersions_WithTheBuildsBytes()

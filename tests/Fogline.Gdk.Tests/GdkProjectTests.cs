@@ -50,9 +50,9 @@ public class GdkProjectTests
         Assert.That(GdkProject.Load(project.Directory).BuildRecipeFile, Does.EndWith(Path.Combine("recipes", "recipe.json")));
     }
 
-    /// <summary>The repository's GDK projects: the Pipeline bundle at the root and the six components.</summary>
+    /// <summary>The repository's GDK projects: the Pipeline bundle at the root and the eight components.</summary>
     public static IEnumerable<string> RepositoryProjects() =>
-        new[] { "." }.Concat(new[] { "SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "AnomalyDetector", "CloudUplink" }.Select(n => "components/" + n));
+        new[] { "." }.Concat(new[] { "SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "AnomalyDetector", "ZoneCorrelator", "CloudUplink", "Dashboard" }.Select(n => "components/" + n));
 
     [TestCaseSource(nameof(RepositoryProjects))]
     public void EveryRepositoryProject_IsValidForGdk_AndBuildsWithTheRepositorysBuild(string relative)

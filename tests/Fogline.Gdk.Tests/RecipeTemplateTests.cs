@@ -105,8 +105,8 @@ public class RecipeTemplateTests
         Assert.That(generated.Keys, Is.EquivalentTo(new[]
         {
             "com.fogline.Aggregator-1.0.0.yaml", "com.fogline.AlertEngine-1.0.0.yaml", "com.fogline.AnomalyDetector-1.0.0.yaml",
-            "com.fogline.CloudUplink-1.0.0.yaml", "com.fogline.EdgeFilter-1.0.0.yaml", "com.fogline.Pipeline-1.0.0.yaml",
-            "com.fogline.SensorGateway-1.0.0.yaml",
+            "com.fogline.CloudUplink-1.0.0.yaml", "com.fogline.Dashboard-1.0.0.yaml", "com.fogline.EdgeFilter-1.0.0.yaml",
+            "com.fogline.Pipeline-1.0.0.yaml", "com.fogline.SensorGateway-1.0.0.yaml", "com.fogline.ZoneCorrelator-1.0.0.yaml",
         }));
         Assert.That(CodegenCommand.Differences(generated, Repository.Recipes, GdkRecipes.IsGenerated), Is.Empty,
             "recipes/ differs from the templates: run `dotnet run --project tools/Codegen`");

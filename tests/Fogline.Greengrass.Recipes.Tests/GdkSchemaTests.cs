@@ -69,7 +69,7 @@ public class GdkSchemaTests
     public void EveryGdkConfigPassesGdksConfigSchema()
     {
         var files = GdkProjects().Select(p => Path.Combine(p, "gdk-config.json")).ToList();
-        Assert.That(files, Has.Count.EqualTo(7), "the Pipeline bundle and the six components");
+        Assert.That(files, Has.Count.EqualTo(9), "the Pipeline bundle and the eight components");
         var results = Validate(files, ConfigValidator, ConfigSchemaFile);
         Assert.That(results.Select(r => r.File), Is.EqualTo(files));
         foreach (var result in results)
@@ -130,7 +130,7 @@ public class GdkSchemaTests
                 built.Add(file);
             }
 
-            Assert.That(built, Has.Count.EqualTo(7));
+            Assert.That(built, Has.Count.EqualTo(9));
             var results = Validate(built);
             Assert.That(results.Select(r => r.File), Is.EqualTo(built));
             foreach (var result in results)

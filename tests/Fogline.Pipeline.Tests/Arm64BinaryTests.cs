@@ -16,7 +16,7 @@ namespace Fogline.Pipeline.Tests;
 public class Arm64BinaryTests
 {
     private const ushort MachineAArch64 = 183;
-    private static readonly string[] Names = ["SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "AnomalyDetector", "CloudUplink"];
+    private static readonly string[] Names = ["SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "AnomalyDetector", "ZoneCorrelator", "CloudUplink", "Dashboard"];
 
     [TestCaseSource(nameof(Names))]
     public void TheAarch64Manifest_NamesASelfContainedAArch64Executable(string name)

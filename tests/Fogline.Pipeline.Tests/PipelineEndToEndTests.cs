@@ -131,11 +131,11 @@ public class PipelineEndToEndTests
     }
 
     [Test]
-    public async Task ThePipelineBundle_DeploysTheFiveComponentsUnderOneName()
+    public async Task ThePipelineBundle_DeploysItsComponentsUnderOneName()
     {
         // recipes/com.fogline.Pipeline-1.0.0.yaml (rendered from the repository's recipe.yaml): no artifacts, no
         // lifecycle, a HARD dependency on each pipeline component.
-        var names = new[] { "com.fogline.SensorGateway", "com.fogline.EdgeFilter", "com.fogline.Aggregator", "com.fogline.AlertEngine", "com.fogline.CloudUplink" };
+        var names = new[] { "com.fogline.SensorGateway", "com.fogline.EdgeFilter", "com.fogline.Aggregator", "com.fogline.AlertEngine", "com.fogline.AnomalyDetector", "com.fogline.ZoneCorrelator", "com.fogline.CloudUplink", "com.fogline.Dashboard" };
         Assert.That(File.Exists(Path.Combine(Repository.ComponentArtifacts, "com.fogline.CloudUplink", "1.0.0", "CloudUplink-linux-x64")), Is.True,
             "the CloudUplink binary is missing: build the components first (dotnet cake --target=Components)");
         var deployed = await DeployAsync([], "com.fogline.Pipeline");

@@ -4,7 +4,8 @@
 (() => {
   const $ = (sel, root = document) => root.querySelector(sel);
   const el = (tag, cls, text) => { const e = document.createElement(tag); if (cls) e.className = cls; if (text !== undefined) e.textContent = text; return e; };
-  const stats = window.foglineStats = { latencies: [], frames: 0, snapshots: 0, lastSeq: 0, connected: false };
+  // What the tests and the latency benchmark read: milliseconds from a reading's timestamp to its value on screen.
+  const stats = window.foglineStats = { latencies: [], frames: 0, snapshots: 0, disconnects: 0, lastSeq: 0, connected: false };
   const MAX_LATENCIES = 200000;
 
   let trendSeconds = 120, serverOffset = 0;
@@ -26,6 +27,7 @@
     source.onmessage = (e) => { try { apply(JSON.parse(e.data)); } catch (err) { console.error('bad push', err); } };
     source.onopen = () => setConn('live', 'live');
     source.onerror = () => {
+      if (stats.connected) stats.disconnects++;
       stats.connected = false;
       setConn('reconnecting', 'reconnecting…');
       // The browser retries by itself after a dropped stream; a refused one (401, 503) is closed for good.
@@ -185,10 +187,12 @@
     if (t.length < 2) { s.line.setAttribute('points', ''); s.row.dataset.points = t.length; return; }
     let lo = Infinity, hi = -Infinity;
     for (const [, v] of t) { if (v < lo) lo = v; if (v > hi) hi = v; }
-    const span = hi - lo || 1, t0 = t[t.length - 1][0] - trendSeconds;
+    // The time axis ends at the last point and spans the trend held (at least 10 s, at most trendSeconds).
+    const last = t[t.length - 1][0], width = Math.min(trendSeconds, Math.max(10, last - t[0][0]));
+    const span = hi - lo || 1, t0 = last - width;
     let pts = '';
     for (const [time, v] of t) {
-      const x = Math.max(0, (time - t0) / trendSeconds * 100);
+      const x = Math.max(0, (time - t0) / width * 100);
       pts += `${x.toFixed(1)},${(22 - (v - lo) / span * 20).toFixed(1)} `;
     }
     s.line.setAttribute('points', pts);

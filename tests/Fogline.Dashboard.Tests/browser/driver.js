@@ -41,7 +41,17 @@ const handlers = {
     return response ? response.status() : null;
   },
   async waitFor(c) { await page(c.page).waitForSelector(c.selector, { state: c.state || 'visible', timeout: c.timeout || 10000 }); return true; },
-  async waitForFunction(c) { const h = await page(c.page).waitForFunction(c.expression, null, { timeout: c.timeout || 10000, polling: 20 }); return await h.jsonValue(); },
+  // Polled with evaluate (every 20 ms) rather than page.waitForFunction, which compiles the expression inside the page
+  // and so is refused by the dashboard's Content-Security-Policy (no 'unsafe-eval'), which the tests keep in force.
+  async waitForFunction(c) {
+    const p = page(c.page), deadline = Date.now() + (c.timeout || 10000);
+    for (;;) {
+      const value = await p.evaluate(c.expression);
+      if (value) return value;
+      if (Date.now() > deadline) throw new Error(`timed out after ${c.timeout || 10000} ms waiting for ${c.expression}`);
+      await new Promise(r => setTimeout(r, 20));
+    }
+  },
   async eval(c) { return await page(c.page).evaluate(c.expression); },
   async viewport(c) { await page(c.page).setViewportSize({ width: c.width, height: c.height }); return true; },
   async screenshot(c) { await page(c.page).screenshot({ path: c.path, fullPage: !!c.fullPage }); return c.path; },

@@ -23,7 +23,7 @@ namespace Fogline.IpcBench;
 /// </summary>
 internal static class PipelineBench
 {
-    private static readonly string[] Components = ["SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "AnomalyDetector"];
+    private static readonly string[] Components = ["SensorGateway", "EdgeFilter", "Aggregator", "AlertEngine", "AnomalyDetector", "ZoneCorrelator", "Dashboard"];
 
     public static async Task<int> RunAsync(string[] args, string? repoRoot)
     {
@@ -78,10 +78,20 @@ internal static class PipelineBench
         }
     }
 
-    private static string Binary(string artifacts, string name) => Path.Combine(artifacts, "com.fogline." + name, "1.0.0", name + "-linux-x64");
+    internal static string Binary(string artifacts, string name) => Path.Combine(artifacts, "com.fogline." + name, "1.0.0", name + "-linux-x64");
 
-    internal static JsonObject DefaultConfiguration(string repoRoot, string name) =>
-        ComponentRecipe.Load(Path.Combine(repoRoot, "recipes", $"com.fogline.{name}-1.0.0.yaml")).DefaultConfiguration;
+    internal static JsonObject DefaultConfiguration(string repoRoot, string name)
+    {
+        var configuration = ComponentRecipe.Load(Path.Combine(repoRoot, "recipes", $"com.fogline.{name}-1.0.0.yaml")).DefaultConfiguration;
+        if (name == "Dashboard")
+        {
+            // Any free port on loopback, so that a bench never collides with a dashboard already running.
+            configuration["bindAddress"] = "127.0.0.1";
+            configuration["port"] = 0;
+        }
+
+        return configuration;
+    }
 
     internal static Process Spawn(Nucleus nucleus, Fogline.LocalNucleus.Components.ComponentRecord record, string binary)
     {
@@ -262,7 +272,7 @@ internal static class PipelineBench
         return Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $$"""{"v":1,"zone":"z","device":"d","metric":"m","value":{{value}},"ts":{{ts}},"seq":{{seq}}}"""));
     }
 
-    private static double StatusMb(int pid, string key)
+    internal static double StatusMb(int pid, string key)
     {
         foreach (var line in File.ReadLines($"/proc/{pid}/status"))
         {

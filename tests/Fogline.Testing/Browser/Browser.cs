@@ -1,12 +1,13 @@
 using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using NUnit.Framework;
 
-namespace Fogline.Dashboard.Tests.Infrastructure;
+namespace Fogline.Testing;
 
 /// <summary>
 /// Debian's Chromium, headless, driven by playwright-core (npm, installed by the test command from
-/// tests/Fogline.Dashboard.Tests/browser/package-lock.json) through browser/driver.js: one JSON command per line.
+/// tests/Fogline.Testing/Browser/package-lock.json) through Browser/driver.js: one JSON command per line.
 /// A missing Chromium or playwright-core fails the test with what to install; it never skips.
 /// </summary>
 public sealed class Browser : IAsyncDisposable
@@ -22,7 +23,7 @@ public sealed class Browser : IAsyncDisposable
     private Browser(Process node) => _node = node;
 
     /// <summary>Where the driver and its node_modules are.</summary>
-    public static string DriverDirectory => Path.Combine(Repository.Root, "tests", "Fogline.Dashboard.Tests", "browser");
+    public static string DriverDirectory => Path.Combine(Repository.Root, "tests", "Fogline.Testing", "Browser");
 
     /// <summary>Starts node with the driver and launches Chromium.</summary>
     public static async Task<Browser> LaunchAsync()
@@ -77,8 +78,7 @@ public sealed class Browser : IAsyncDisposable
             command["id"] = ++_id;
             await _node.StandardInput.WriteLineAsync(command.ToJsonString());
             await _node.StandardInput.FlushAsync();
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Eventually.TestToken);
-            deadline.CancelAfter(timeout ?? TimeSpan.FromSeconds(30));
+            using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(30));
             var line = await _node.StandardOutput.ReadLineAsync(deadline.Token)
                 ?? throw new InvalidOperationException("the browser driver exited: " + string.Join(" | ", Errors));
             var answer = JsonNode.Parse(line)!;

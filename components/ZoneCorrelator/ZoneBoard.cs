@@ -112,9 +112,9 @@ public sealed class ZoneState
         var max = double.NegativeInfinity;
         string? minDevice = null, maxDevice = null;
         var counted = 0;
-        foreach (var i in indices)
+        for (var k = 0; k < indices.Count; k++)
         {
-            ref readonly var s = ref _series[i];
+            ref readonly var s = ref _series[indices[k]];
             if (!s.IsFresh(now, staleAfter) || !condition.Includes(s.Device))
             {
                 continue;

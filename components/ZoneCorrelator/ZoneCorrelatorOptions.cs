@@ -48,9 +48,10 @@ public sealed record ZoneCondition(string Metric, ZoneAggregate Aggregate, bool 
             return true;
         }
 
-        foreach (var d in Devices)
+        // Indexed, not foreach: enumerating an IReadOnlyList allocates an enumerator, and this runs per device per reading.
+        for (var i = 0; i < Devices.Count; i++)
         {
-            if (string.Equals(d, device, StringComparison.Ordinal))
+            if (string.Equals(Devices[i], device, StringComparison.Ordinal))
             {
                 return true;
             }
@@ -85,9 +86,9 @@ public sealed record ZoneRuleOptions(string Name, string? Zone, bool All, IReadO
     /// <summary>Whether a condition reads <paramref name="metric"/>.</summary>
     public bool Reads(string metric)
     {
-        foreach (var c in Conditions)
+        for (var i = 0; i < Conditions.Count; i++)
         {
-            if (string.Equals(c.Metric, metric, StringComparison.Ordinal))
+            if (string.Equals(Conditions[i].Metric, metric, StringComparison.Ordinal))
             {
                 return true;
             }

@@ -226,7 +226,10 @@ public class ZoneCorrelatorRuleTests
         Assert.That(zone.Update(new Reading("hall-a", "d10", "t", 1, 0), 0, 10), Is.False);
         Assert.That(zone.Update(new Reading("hall-a", "d3", "t", 1, 1), 1, 10), Is.True, "a known series is still updated");
 
-        var state = new ZoneRuleState(Rule(HotAndShaking));
+        // A rule that reads the metric, with a device list and an aggregate over every device.
+        var state = new ZoneRuleState(Rule("""
+            {"name": "r", "conditions": [{"metric": "t", "devices": ["d1", "d2"], "above": 4}, {"metric": "t", "aggregate": "spread", "above": 100}]}
+            """));
         var reading = new Reading("hall-a", "d1", "t", 5, 1);
         for (var i = 0; i < 1000; i++)
         {

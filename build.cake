@@ -8,7 +8,7 @@ var target = Argument("target", "Test");
 var configuration = Argument("configuration", "Debug");
 var solution = File("./GreengrassComponents.sln");
 var conformanceJs = Directory("./tests/Conformance/js");
-var dashboardBrowserJs = Directory("./tests/Fogline.Dashboard.Tests/browser");
+var dashboardBrowserJs = Directory("./tests/Fogline.Testing/Browser");
 
 Task("Clean")
     .Does(() =>

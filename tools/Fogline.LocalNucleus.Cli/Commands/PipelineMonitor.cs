@@ -123,20 +123,35 @@ internal sealed class PipelineMonitor : IDisposable
         {
             using var document = JsonDocument.Parse(payload);
             var a = document.RootElement;
+            if (a.TryGetProperty("kind", out var kind) && kind.ValueEquals("zone"u8))
+            {
+                // ZoneCorrelator's: a zone rule over its devices, each condition's aggregate as it was decided.
+                var conditions = string.Join(a.GetProperty("combine").ValueEquals("any"u8) ? " or " : " and ", a.GetProperty("conditions").EnumerateArray().Select(c =>
+                    string.Create(CultureInfo.InvariantCulture, $"{c.GetProperty("aggregate").GetString()} {c.GetProperty("metric").GetString()} {(c.GetProperty("value").ValueKind == JsonValueKind.Number ? c.GetProperty("value").GetDouble().ToString("0.##", CultureInfo.InvariantCulture) : "-")}")));
+                Remember(string.Create(CultureInfo.InvariantCulture,
+                    $"{DateTime.Now:HH:mm:ss} {a.GetProperty("severity").GetString()!.ToUpperInvariant(),-8} {a.GetProperty("rule").GetString()} zone {a.GetProperty("zone").GetString()}: {conditions}"));
+                return;
+            }
+
             var reading = a.GetProperty("reading");
             var line = string.Create(CultureInfo.InvariantCulture,
                 $"{DateTime.Now:HH:mm:ss} {a.GetProperty("severity").GetString()!.ToUpperInvariant(),-8} {a.GetProperty("rule").GetString()} {a.GetProperty("zone").GetString()}/{a.GetProperty("device").GetString()}/{a.GetProperty("metric").GetString()} = {(reading.TryGetProperty("value", out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble().ToString("0.##", CultureInfo.InvariantCulture) : "?")} (threshold {a.GetProperty("threshold").GetDouble().ToString("0.##", CultureInfo.InvariantCulture)})");
-            lock (_lock)
-            {
-                _alerts.AddFirst(line);
-                while (_alerts.Count > RecentAlerts)
-                {
-                    _alerts.RemoveLast();
-                }
-            }
+            Remember(line);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException)
         {
+        }
+    }
+
+    private void Remember(string line)
+    {
+        lock (_lock)
+        {
+            _alerts.AddFirst(line);
+            while (_alerts.Count > RecentAlerts)
+            {
+                _alerts.RemoveLast();
+            }
         }
     }
 

@@ -244,10 +244,5 @@ internal static class DashboardBench
         throw new TimeoutException("the dashboard did not answer /healthz");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => LoopbackPorts.Free();
 }

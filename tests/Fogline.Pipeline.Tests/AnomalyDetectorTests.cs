@@ -286,18 +286,8 @@ public class AnomalyDetectorTests
     private async Task SubscribeAsync(string topic, ConcurrentQueue<JsonNode> into) =>
         await _probe.SubscribeToTopicAsync(new SubscribeToTopicRequest { Topic = topic }, m => into.Enqueue(JsonNode.Parse(m.BinaryMessage!.Message!.Value.Span)!));
 
-    private async Task<DeploymentRecord> DeployAsync(Dictionary<string, string> configurations, bool expectFailure = false)
-    {
-        var id = _nucleus.Deployments.Submit(new CreateLocalDeploymentRequest
-        {
-            RecipeDirectoryPath = Repository.Recipes,
-            ArtifactsDirectoryPath = Repository.ComponentArtifacts,
-            RootComponentVersionsToAdd = configurations.Keys.ToDictionary(n => n, _ => "1.0.0"),
-            ComponentToConfiguration = configurations.ToDictionary(p => p.Key, p => JsonDocument.Parse(p.Value).RootElement.Clone()),
-            FailureHandlingPolicy = expectFailure ? FailureHandlingPolicy.DoNothing : FailureHandlingPolicy.Rollback,
-        });
-        return await _nucleus.Deployments.WaitAsync(id);
-    }
+    private Task<DeploymentRecord> DeployAsync(Dictionary<string, string> configurations, bool expectFailure = false) =>
+        _nucleus.DeployFromRepositoryAsync(configurations, expectFailure);
 
     private List<JsonNode> CloudBodies(string topic) =>
         [.. _nucleus.IoTCore.ReadJournal().Where(e => e.Topic == topic).SelectMany(e => UplinkJournal.Decode(e.Payload.ToArray())).Select(m => m["body"] ?? m)];

@@ -174,12 +174,7 @@ public class SensorSourceTests
 
     private static ConfigNode Node(string json) => new(JsonDocument.Parse(json).RootElement.Clone());
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    private static int FreePort() => LoopbackPorts.Free();
 
     private async Task<Process> StartModbusServerAsync(int port)
     {

@@ -152,16 +152,5 @@ public class ZoneCorrelatorTests
             PublishMessage = new PublishMessage { BinaryMessage = new BinaryMessage { Message = Encoding.UTF8.GetBytes(payload) } },
         });
 
-    private async Task<DeploymentRecord> DeployAsync(Dictionary<string, string> configurations)
-    {
-        var id = _nucleus.Deployments.Submit(new CreateLocalDeploymentRequest
-        {
-            RecipeDirectoryPath = Repository.Recipes,
-            ArtifactsDirectoryPath = Repository.ComponentArtifacts,
-            RootComponentVersionsToAdd = configurations.Keys.ToDictionary(n => n, _ => "1.0.0"),
-            ComponentToConfiguration = configurations.ToDictionary(p => p.Key, p => JsonDocument.Parse(p.Value).RootElement.Clone()),
-            FailureHandlingPolicy = FailureHandlingPolicy.Rollback,
-        });
-        return await _nucleus.Deployments.WaitAsync(id);
-    }
+    private Task<DeploymentRecord> DeployAsync(Dictionary<string, string> configurations) => _nucleus.DeployFromRepositoryAsync(configurations);
 }

@@ -1,8 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using Fogline.Greengrass.Ipc;
 using Fogline.LocalNucleus;
@@ -68,12 +66,7 @@ public sealed class DashboardNucleus : IAsyncDisposable
     }
 
     /// <summary>A TCP port free at the moment.</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => LoopbackPorts.Free();
 
     /// <summary>The dashboard's configuration MERGE for the tests: loopback, the port, the test credential, plus <paramref name="extra"/> members.</summary>
     public string DashboardConfig(string extra = "") =>
@@ -82,18 +75,8 @@ public sealed class DashboardNucleus : IAsyncDisposable
         """ + (extra.Length > 0 ? ", " + extra : string.Empty) + "}}";
 
     /// <summary>Deploys components of recipes/ (version 1.0.0) with configuration updates.</summary>
-    public async Task<DeploymentRecord> DeployAsync(Dictionary<string, string> configurations, bool expectFailure = false)
-    {
-        var id = Nucleus.Deployments.Submit(new CreateLocalDeploymentRequest
-        {
-            RecipeDirectoryPath = Repository.Recipes,
-            ArtifactsDirectoryPath = Repository.ComponentArtifacts,
-            RootComponentVersionsToAdd = configurations.Keys.ToDictionary(n => n, _ => "1.0.0"),
-            ComponentToConfiguration = configurations.ToDictionary(p => p.Key, p => JsonDocument.Parse(p.Value).RootElement.Clone()),
-            FailureHandlingPolicy = expectFailure ? FailureHandlingPolicy.DoNothing : FailureHandlingPolicy.Rollback,
-        });
-        return await Nucleus.Deployments.WaitAsync(id);
-    }
+    public Task<DeploymentRecord> DeployAsync(Dictionary<string, string> configurations, bool expectFailure = false) =>
+        Nucleus.DeployFromRepositoryAsync(configurations, expectFailure);
 
     /// <summary>Deploys the dashboard alone with the test configuration and waits until it answers.</summary>
     public async Task StartDashboardAsync(string extra = "")

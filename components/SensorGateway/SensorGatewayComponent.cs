@@ -2,6 +2,7 @@ using Fogline.ComponentKit.Configuration;
 using Fogline.ComponentKit.Hosting;
 using Fogline.ComponentKit.Messages;
 using Fogline.SensorGateway.Sources;
+using Fogline.SensorGateway.Sources.Shared;
 
 namespace Fogline.SensorGateway;
 
@@ -45,11 +46,11 @@ public sealed class SensorGatewayComponent : FoglineComponent<SensorGatewayOptio
                 throw d["device"].Error($"device {zone}/{device} is configured twice");
             }
 
-            var kind = d["source"].OneOf("simulator", "simulator", "csv", "iio", "modbus");
+            var kind = d["source"].OneOf("simulator", "simulator", "csv", "iio", "modbus", "modbus-rtu");
             var options = new DeviceOptions(zone, device, kind, TimeSpan.FromMilliseconds(d["intervalMs"].Int32(1000, 1, 3_600_000)), d);
 
             // Build (and drop) the source now, so a bad device is a configuration error, not a crash later.
-            CreateSource(options, TimeProvider.System).DisposeAsync().AsTask().GetAwaiter().GetResult();
+            CreateSource(options, TimeProvider.System, SourceEvents.None).DisposeAsync().AsTask().GetAwaiter().GetResult();
             devices.Add(options);
         }
 
@@ -57,11 +58,25 @@ public sealed class SensorGatewayComponent : FoglineComponent<SensorGatewayOptio
     }
 
     /// <inheritdoc />
-    public override Task StartAsync(ComponentContext<SensorGatewayOptions> context, CancellationToken cancellationToken)
+    public override async Task StartAsync(ComponentContext<SensorGatewayOptions> context, CancellationToken cancellationToken)
     {
         _context = context;
+
+        // A bus or port that cannot be used at all is an error at start (ERRORED with the reason), not stale readings.
+        foreach (var device in context.Options.Devices)
+        {
+            await using var source = CreateSource(device, context.Time, SourceEvents.None);
+            try
+            {
+                source.CheckAtStart();
+            }
+            catch (InvalidOperationException e)
+            {
+                throw new InvalidOperationException($"device {device.Zone}/{device.Device}: {e.Message}", e);
+            }
+        }
+
         StartDevices(context.Options);
-        return Task.CompletedTask;
     }
 
     /// <inheritdoc />
@@ -75,9 +90,10 @@ public sealed class SensorGatewayComponent : FoglineComponent<SensorGatewayOptio
     public override async ValueTask DrainAsync(CancellationToken cancellationToken) => await StopDevicesAsync().ConfigureAwait(false);
 
     /// <summary>Creates the source of a device.</summary>
-    public static ISensorSource CreateSource(DeviceOptions device, TimeProvider time) => device.Kind switch
+    public static ISensorSource CreateSource(DeviceOptions device, TimeProvider time, SourceEvents events) => device.Kind switch
     {
         "modbus" => new ModbusTcpSource(device.Node, time),
+        "modbus-rtu" => new ModbusRtuSource(device.Node, time, events),
         "iio" => new IioSource(device.Node),
         "csv" => new CsvReplaySource(device.Node, time),
         _ => new SimulatorSource(device.Node, time, StableSeed(device.Zone + "/" + device.Device)),
@@ -139,7 +155,7 @@ public sealed class SensorGatewayComponent : FoglineComponent<SensorGatewayOptio
 
     private async Task PollLoopAsync(DeviceOptions device, CancellationToken cancellationToken)
     {
-        await using var source = CreateSource(device, _context.Time);
+        await using var source = CreateSource(device, _context.Time, new SourceEvents(name => _context.Counters.Get(name).Increment()));
         using var writer = new PayloadWriter();
         var values = new List<SourceValue>();
         var sequences = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -166,6 +182,10 @@ public sealed class SensorGatewayComponent : FoglineComponent<SensorGatewayOptio
                 stale |= v.Quality == 1;
                 await _context.PublishAsync(topic, writer.Write(reading), cancellationToken).ConfigureAwait(false);
                 _context.Counters.Get(v.Quality == 0 ? "readings" : v.Quality == 1 ? "stale" : "bad").Increment();
+                if (v.OutOfRange)
+                {
+                    _context.Counters.Get("out_of_range").Increment();
+                }
             }
 
             if (stale != wasStale)

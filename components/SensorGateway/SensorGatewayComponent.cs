@@ -46,7 +46,7 @@ public sealed class SensorGatewayComponent : FoglineComponent<SensorGatewayOptio
                 throw d["device"].Error($"device {zone}/{device} is configured twice");
             }
 
-            var kind = d["source"].OneOf("simulator", "simulator", "csv", "iio", "modbus", "modbus-rtu");
+            var kind = d["source"].OneOf("simulator", "simulator", "csv", "iio", "modbus", "modbus-rtu", "bme280", "bmp280", "sht3x", "ads1115", "ds18b20");
             var options = new DeviceOptions(zone, device, kind, TimeSpan.FromMilliseconds(d["intervalMs"].Int32(1000, 1, 3_600_000)), d);
 
             // Build (and drop) the source now, so a bad device is a configuration error, not a crash later.
@@ -89,11 +89,22 @@ public sealed class SensorGatewayComponent : FoglineComponent<SensorGatewayOptio
     /// <inheritdoc />
     public override async ValueTask DrainAsync(CancellationToken cancellationToken) => await StopDevicesAsync().ConfigureAwait(false);
 
+    /// <summary>
+    /// How I2C devices are opened: Linux's /dev/i2c-N (null, the default), or emulated chips when a test hosts the
+    /// gateway in-process.
+    /// </summary>
+    public static I2cDeviceFactory? I2cDevices { get; set; }
+
     /// <summary>Creates the source of a device.</summary>
     public static ISensorSource CreateSource(DeviceOptions device, TimeProvider time, SourceEvents events) => device.Kind switch
     {
         "modbus" => new ModbusTcpSource(device.Node, time),
         "modbus-rtu" => new ModbusRtuSource(device.Node, time, events),
+        "bme280" => new Bme280Source(device.Node, time, events, withHumidity: true, I2cDevices),
+        "bmp280" => new Bme280Source(device.Node, time, events, withHumidity: false, I2cDevices),
+        "sht3x" => new Sht3xSource(device.Node, time, events, I2cDevices),
+        "ads1115" => new Ads1115Source(device.Node, time, events, I2cDevices),
+        "ds18b20" => new Ds18b20Source(device.Node, events),
         "iio" => new IioSource(device.Node),
         "csv" => new CsvReplaySource(device.Node, time),
         _ => new SimulatorSource(device.Node, time, StableSeed(device.Zone + "/" + device.Device)),

@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
 using Fogline.ComponentKit.Configuration;
@@ -19,22 +18,17 @@ public class ModbusRtuSourceTests
 {
     private readonly ConcurrentDictionary<string, int> _events = new();
     private SerialLines _lines = null!;
-    private Process? _server;
 
     [SetUp]
     public async Task SetUp()
     {
         _events.Clear();
         _lines = await SerialLines.StartAsync();
-        _server = await StartServerAsync();
+        await _lines.StartModbusServerAsync();
     }
 
     [TearDown]
-    public async Task TearDown()
-    {
-        StopServer();
-        await _lines.DisposeAsync();
-    }
+    public async Task TearDown() => await _lines.DisposeAsync();
 
     [Test]
     public async Task ReadsEveryRegisterFormat_OverTheSerialLine_AsModbusTcpDoes()
@@ -82,12 +76,12 @@ public class ModbusRtuSourceTests
         await source.PollAsync(values, CancellationToken.None);
         Assert.That(values[0].Quality, Is.Zero);
 
-        StopServer();
+        _lines.StopModbusServer();
         await source.PollAsync(values, CancellationToken.None);
         Assert.That(values.Select(v => v.Quality), Is.All.EqualTo(1));
         Assert.That(_events.GetValueOrDefault("rtu_timeouts"), Is.EqualTo(1), "one timeout, then the rest of the poll is stale");
 
-        _server = await StartServerAsync();
+        await _lines.StartModbusServerAsync();
         await Eventually.UntilAsync(async () =>
         {
             await source.PollAsync(values, CancellationToken.None);
@@ -142,147 +136,4 @@ public class ModbusRtuSourceTests
 
     private static ConfigNode Node(string json) => new(JsonDocument.Parse(json).RootElement.Clone());
 
-    private async Task<Process> StartServerAsync()
-    {
-        var script = Path.Combine(AppContext.BaseDirectory, "modbus_server.py");
-        var psi = new ProcessStartInfo("/usr/bin/python3", [script, "--rtu", _lines.ServerPort, "19200"]) { RedirectStandardOutput = true, RedirectStandardError = true };
-        var process = Process.Start(psi) ?? throw new InvalidOperationException("python3 did not start");
-        var ready = process.StandardOutput.ReadLineAsync();
-        if (await Task.WhenAny(ready, Task.Delay(15_000)) != ready || await ready != "ready")
-        {
-            Assert.Fail("the Modbus RTU server (Debian's python3-pymodbus) did not start: " + await process.StandardError.ReadToEndAsync());
-        }
-
-        // pymodbus opens the port right after saying so: wait until it answers through the relay.
-        await Task.Delay(300);
-        return process;
-    }
-
-    private void StopServer()
-    {
-        if (_server is { HasExited: false })
-        {
-            _server.Kill();
-            _server.WaitForExit();
-        }
-
-        _server?.Dispose();
-        _server = null;
-    }
-
-    /// <summary>
-    /// Two pseudo-terminal pairs made by socat (Debian's socat): the gateway's line and the server's line, with the test
-    /// copying bytes between their other ends, corrupting the next N chunks from the server when asked.
-    /// </summary>
-    private sealed class SerialLines : IAsyncDisposable
-    {
-        private readonly List<Process> _socats;
-        private readonly FileStream _gatewaySide;
-        private readonly FileStream _serverSide;
-        private readonly Thread[] _pumps;
-        private readonly string _directory;
-        private int _corrupt;
-        private volatile bool _stopping;
-
-        private SerialLines(string directory, List<Process> socats, FileStream gatewaySide, FileStream serverSide)
-        {
-            _directory = directory;
-            _socats = socats;
-            _gatewaySide = gatewaySide;
-            _serverSide = serverSide;
-            _pumps = [new Thread(() => Pump(_gatewaySide, _serverSide, corrupt: false)) { IsBackground = true }, new Thread(() => Pump(_serverSide, _gatewaySide, corrupt: true)) { IsBackground = true }];
-            foreach (var pump in _pumps)
-            {
-                pump.Start();
-            }
-        }
-
-        public string GatewayPort => Path.Combine(_directory, "gateway");
-
-        public string ServerPort => Path.Combine(_directory, "server");
-
-        public static async Task<SerialLines> StartAsync()
-        {
-            Assert.That(File.Exists("/usr/bin/socat"), Is.True, "socat is missing: apt-get install socat (the test command installs it)");
-            var directory = Path.Combine(Path.GetTempPath(), "fogline-rtu-" + Guid.NewGuid().ToString("N")[..8]);
-            Directory.CreateDirectory(directory);
-            var socats = new List<Process>();
-            foreach (var (a, b) in new[] { ("gateway", "relay-a"), ("relay-b", "server") })
-            {
-                var psi = new ProcessStartInfo("/usr/bin/socat", [$"pty,raw,echo=0,link={Path.Combine(directory, a)}", $"pty,raw,echo=0,link={Path.Combine(directory, b)}"]) { RedirectStandardError = true };
-                socats.Add(Process.Start(psi)!);
-                await Eventually.UntilAsync(() => File.Exists(Path.Combine(directory, a)) && File.Exists(Path.Combine(directory, b)), $"socat's {a}/{b} pair");
-            }
-
-            FileStream Open(string name) => new(File.ResolveLinkTarget(Path.Combine(directory, name), true)!.FullName, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite, 1);
-            return new SerialLines(directory, socats, Open("relay-a"), Open("relay-b"));
-        }
-
-        public void CorruptResponses(int count) => Interlocked.Exchange(ref _corrupt, count);
-
-        public async ValueTask DisposeAsync()
-        {
-            _stopping = true;
-            foreach (var socat in _socats)
-            {
-                socat.Kill();
-                await socat.WaitForExitAsync();
-                socat.Dispose();
-            }
-
-            await _gatewaySide.DisposeAsync();
-            await _serverSide.DisposeAsync();
-            Directory.Delete(_directory, recursive: true);
-        }
-
-        private void Pump(FileStream from, FileStream to, bool corrupt)
-        {
-            var buffer = new byte[512];
-            var pending = new List<byte>();
-            try
-            {
-                while (!_stopping)
-                {
-                    var n = from.Read(buffer);
-                    if (n <= 0)
-                    {
-                        return;
-                    }
-
-                    if (!corrupt)
-                    {
-                        to.Write(buffer, 0, n);
-                        to.Flush();
-                        continue;
-                    }
-
-                    // Responses are passed on a whole RTU frame at a time, so that one count corrupts one frame:
-                    // address, function, then 3 more bytes for an exception or byte count + data + CRC.
-                    pending.AddRange(buffer.AsSpan(0, n));
-                    while (pending.Count >= 3)
-                    {
-                        var length = (pending[1] & 0x80) != 0 ? 5 : 5 + pending[2];
-                        if (pending.Count < length)
-                        {
-                            break;
-                        }
-
-                        var frame = pending.GetRange(0, length).ToArray();
-                        pending.RemoveRange(0, length);
-                        if (Volatile.Read(ref _corrupt) > 0)
-                        {
-                            Interlocked.Decrement(ref _corrupt);
-                            frame[^3] ^= 0x5A; // the last data byte: the CRC no longer matches
-                        }
-
-                        to.Write(frame);
-                        to.Flush();
-                    }
-                }
-            }
-            catch (Exception e) when (e is IOException or ObjectDisposedException)
-            {
-            }
-        }
-    }
 }

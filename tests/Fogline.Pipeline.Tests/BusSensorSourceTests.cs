@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Device.I2c;
 using System.Text.Json;
 using Fogline.ComponentKit.Configuration;
-using Fogline.Pipeline.Tests.EmulatedChips;
+using Fogline.Testing.EmulatedChips;
 using Fogline.SensorGateway.Sources;
 using Fogline.SensorGateway.Sources.Shared;
 

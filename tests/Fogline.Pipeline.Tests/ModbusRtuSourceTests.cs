@@ -5,6 +5,8 @@ using Fogline.ComponentKit.Configuration;
 using Fogline.SensorGateway.Sources;
 using Fogline.SensorGateway.Sources.Shared;
 
+using Fogline.Testing.Modbus;
+
 namespace Fogline.Pipeline.Tests;
 
 /// <summary>

@@ -6,8 +6,10 @@ using Fogline.Greengrass.Ipc;
 using Fogline.Greengrass.Recipes;
 using Fogline.LocalNucleus;
 using Fogline.LocalNucleus.Deployments;
-using Fogline.Pipeline.Tests.EmulatedChips;
+using Fogline.Testing.EmulatedChips;
 using Fogline.SensorGateway;
+
+using Fogline.Testing.Modbus;
 
 namespace Fogline.Pipeline.Tests;
 

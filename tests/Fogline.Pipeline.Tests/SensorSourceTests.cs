@@ -6,6 +6,8 @@ using Fogline.ComponentKit.Configuration;
 using Fogline.SensorGateway;
 using Fogline.SensorGateway.Sources;
 
+using Fogline.Testing.Modbus;
+
 namespace Fogline.Pipeline.Tests;
 
 /// <summary>SensorGateway's sources against real peers: a Modbus TCP server (pymodbus) and a sysfs-shaped IIO tree.</summary>
@@ -178,7 +180,7 @@ public class SensorSourceTests
 
     private async Task<Process> StartModbusServerAsync(int port)
     {
-        var script = Path.Combine(AppContext.BaseDirectory, "modbus_server.py");
+        var script = ModbusServer.Script;
         var psi = new ProcessStartInfo("/usr/bin/python3", [script, port.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { RedirectStandardOutput = true, RedirectStandardError = true };
         var process = Process.Start(psi) ?? throw new InvalidOperationException("python3 did not start");
         _servers.Add(process);

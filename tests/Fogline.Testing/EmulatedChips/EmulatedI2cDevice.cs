@@ -1,6 +1,6 @@
 using System.Device.I2c;
 
-namespace Fogline.Pipeline.Tests.EmulatedChips;
+namespace Fogline.Testing.EmulatedChips;
 
 /// <summary>
 /// A chip behind System.Device.I2c's <see cref="I2cDevice"/> abstraction, written from its datasheet, so that the real

@@ -1,4 +1,4 @@
-namespace Fogline.Pipeline.Tests.EmulatedChips;
+namespace Fogline.Testing.EmulatedChips;
 
 /// <summary>
 /// A Sensirion SHT3x from its datasheet: 16-bit commands (soft reset 0x30A2, single-shot measurement at high/medium/low
@@ -49,6 +49,22 @@ public sealed class Sht3xChip(int bus = 1, int address = 0x44) : EmulatedI2cDevi
     {
         _result[at] = (byte)(value >> 8);
         _result[at + 1] = (byte)value;
-        _result[at + 2] = Fogline.SensorGateway.Sources.Sht3xCrcCheck.Crc8(_result.AsSpan(at, 2));
+        _result[at + 2] = Crc8(_result.AsSpan(at, 2));
+    }
+
+    /// <summary>The datasheet's CRC-8: polynomial 0x31, initial 0xFF, no reflection, no final XOR.</summary>
+    private static byte Crc8(ReadOnlySpan<byte> word)
+    {
+        var crc = 0xFF;
+        foreach (var b in word)
+        {
+            crc ^= b;
+            for (var bit = 0; bit < 8; bit++)
+            {
+                crc = (crc & 0x80) != 0 ? ((crc << 1) ^ 0x31) & 0xFF : (crc << 1) & 0xFF;
+            }
+        }
+
+        return (byte)crc;
     }
 }

@@ -1,12 +1,13 @@
 using System.Diagnostics;
+using NUnit.Framework;
 
-namespace Fogline.Pipeline.Tests;
+namespace Fogline.Testing.Modbus;
 
 /// <summary>
 /// Two pseudo-terminal pairs made by socat (Debian's socat): the gateway's line and the server's line, with the test
 /// copying bytes between their other ends, corrupting the next N response frames from the server when asked.
 /// </summary>
-internal sealed class SerialLines : IAsyncDisposable
+public sealed class SerialLines : IAsyncDisposable
 {
     private readonly List<Process> _socats;
     private readonly FileStream _gatewaySide;
@@ -30,10 +31,13 @@ internal sealed class SerialLines : IAsyncDisposable
         }
     }
 
+    /// <summary>The gateway's end: a symbolic link to a pseudo-terminal.</summary>
     public string GatewayPort => Path.Combine(_directory, "gateway");
 
+    /// <summary>The server's end.</summary>
     public string ServerPort => Path.Combine(_directory, "server");
 
+    /// <summary>Makes the two lines (Debian's socat) and starts relaying.</summary>
     public static async Task<SerialLines> StartAsync()
     {
         Assert.That(File.Exists("/usr/bin/socat"), Is.True, "socat is missing: apt-get install socat (the test command installs it)");
@@ -51,13 +55,13 @@ internal sealed class SerialLines : IAsyncDisposable
         return new SerialLines(directory, socats, Open("relay-a"), Open("relay-b"));
     }
 
+    /// <summary>Corrupts the next <paramref name="count"/> response frames (one data byte: the CRC no longer matches).</summary>
     public void CorruptResponses(int count) => Interlocked.Exchange(ref _corrupt, count);
 
-    /// <summary>Starts pymodbus's serial RTU server (tests/Fogline.Pipeline.Tests/modbus_server.py, 19,200 baud 8N1, unit 1) on the server's line.</summary>
+    /// <summary>Starts pymodbus's serial RTU server (<see cref="ModbusServer"/>, 19,200 baud 8N1, unit 1) on the server's line.</summary>
     public async Task StartModbusServerAsync()
     {
-        var script = Path.Combine(AppContext.BaseDirectory, "modbus_server.py");
-        var psi = new ProcessStartInfo("/usr/bin/python3", [script, "--rtu", ServerPort, "19200"]) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo("/usr/bin/python3", [ModbusServer.Script, "--rtu", ServerPort, "19200"]) { RedirectStandardOutput = true, RedirectStandardError = true };
         _server = Process.Start(psi) ?? throw new InvalidOperationException("python3 did not start");
         var ready = _server.StandardOutput.ReadLineAsync();
         if (await Task.WhenAny(ready, Task.Delay(15_000)) != ready || await ready != "ready")
@@ -82,6 +86,7 @@ internal sealed class SerialLines : IAsyncDisposable
         _server = null;
     }
 
+    /// <inheritdoc />
     public async ValueTask DisposeAsync()
     {
         StopModbusServer();

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Fogline.Pipeline.Tests.EmulatedChips;
+namespace Fogline.Testing.EmulatedChips;
 
 /// <summary>
 /// A Bosch BME280 (or, with <c>chipId</c> 0x58, a BMP280) from its datasheet: a register file addressed by the first

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 
-namespace Fogline.Pipeline.Tests.EmulatedChips;
+namespace Fogline.Testing.EmulatedChips;
 
 /// <summary>
 /// A TI ADS1115 from its datasheet: a pointer register (0 conversion, 1 config, 2 lo_thresh, 3 hi_thresh) set by the

@@ -96,12 +96,12 @@ Task("Components")
             var target = File($"{output}/{name}-{runtime}");
             var source = File($"{staging}/{name}");
             CopyIfChanged(source, target);
-            // A native library the binary loads (AnomalyDetector's ONNX Runtime) ships beside it, named for its
-            // platform: a recipe's artifacts share one folder. Model files ship as they are.
-            var native = File($"{staging}/libonnxruntime.so");
-            if (FileExists(native))
+            // Native libraries the binary loads (AnomalyDetector's ONNX Runtime, SensorGateway's System.IO.Ports shim)
+            // ship beside it, named for their platform: a recipe's artifacts of both architectures share one folder
+            // (see ComponentKit's NativeLibraries). Model files ship as they are.
+            foreach (var native in GetFiles($"{staging}/*.so"))
             {
-                CopyIfChanged(native, File($"{output}/libonnxruntime-{runtime}.so"));
+                CopyIfChanged(native, File($"{output}/{native.GetFilenameWithoutExtension()}-{runtime}.so"));
             }
 
             foreach (var model in GetFiles($"./components/{name}/models/*.onnx"))

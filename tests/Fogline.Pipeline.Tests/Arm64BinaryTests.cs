@@ -55,6 +55,22 @@ public class Arm64BinaryTests
     }
 
     [Test]
+    public void TheSensorGatewayManifests_ShipSystemIOPortsSerialShim_ForTheirArchitecture()
+    {
+        var recipe = ComponentRecipe.Load(Path.Combine(Repository.Root, "recipes", "com.fogline.SensorGateway-1.0.0.yaml"));
+        foreach (var (platform, runtime, machine) in new[] { ("aarch64", "linux-arm64", MachineAArch64), ("amd64", "linux-x64", (ushort)62) })
+        {
+            var names = recipe.SelectManifest(new DevicePlatform("linux", platform)).Artifacts.Select(a => a.FileName).ToList();
+            Assert.That(names, Is.EquivalentTo(new[] { $"SensorGateway-{runtime}", $"libSystem.IO.Ports.Native-{runtime}.so" }));
+            var library = Path.Combine(Repository.Root, "artifacts", "components", recipe.ComponentName, "1.0.0", $"libSystem.IO.Ports.Native-{runtime}.so");
+            Assert.That(File.Exists(library), Is.True, $"{library} is missing: dotnet cake --target=Components");
+            var header = File.ReadAllBytes(library).AsSpan(0, 64);
+            Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(header[16..]), Is.EqualTo(3), "a shared library (ET_DYN)");
+            Assert.That(BinaryPrimitives.ReadUInt16LittleEndian(header[18..]), Is.EqualTo(machine), $"for {platform}");
+        }
+    }
+
+    [Test]
     public async Task TheArm64EdgeFilter_UnderQemu_ConnectsToTheNucleus_AndReportsRunning()
     {
         var binary = Path.Combine(Repository.Root, "artifacts", "components", "com.fogline.EdgeFilter", "1.0.0", "EdgeFilter-linux-arm64");

@@ -128,4 +128,45 @@ public class SensorGatewayBusesEndToEndTests
             Directory.Delete(root, recursive: true);
         }
     }
+
+    [Test]
+    public async Task TheNativeAotBinary_ReadsAnRtuMeter_WithTheSerialShimItShipsBesideIt()
+    {
+        var artifacts = Path.Combine(Repository.ComponentArtifacts, "com.fogline.SensorGateway", "1.0.0");
+        Assert.That(File.Exists(Path.Combine(artifacts, "libSystem.IO.Ports.Native-linux-x64.so")), Is.True, "dotnet cake --target=Components ships System.IO.Ports' shim");
+        var root = Path.Combine(Path.GetTempPath(), "fogline-buses-" + Guid.NewGuid().ToString("N")[..8]);
+        await using var lines = await SerialLines.StartAsync();
+        await lines.StartModbusServerAsync();
+        var nucleus = await Nucleus.StartAsync(new NucleusOptions { RootPath = root, Deployments = new DeploymentOptions { ApplyTimeout = TimeSpan.FromSeconds(60) } });
+        try
+        {
+            var probe = nucleus.AddComponent("com.fogline.test.Probe", "1.0.0", JsonNode.Parse("""{"accessControl": {"aws.greengrass.ipc.pubsub": {"p:1": {"operations": ["*"], "resources": ["*"]}}}}""")!.AsObject());
+            await using var client = await GreengrassIpcClient.ConnectAsync(new GreengrassIpcClientOptions { SocketPath = nucleus.SocketPath, AuthToken = probe.Token });
+            var readings = new ConcurrentQueue<JsonNode>();
+            await client.SubscribeToTopicAsync(new SubscribeToTopicRequest { Topic = "fogline/raw/#" }, e => readings.Enqueue(JsonNode.Parse(e.BinaryMessage!.Message!.Value.Span)!));
+            var deployed = await nucleus.DeployFromRepositoryAsync(new Dictionary<string, string>
+            {
+                ["com.fogline.SensorGateway"] = new JsonObject
+                {
+                    ["RESET"] = new JsonArray("/devices"),
+                    ["MERGE"] = new JsonObject
+                    {
+                        ["devices"] = JsonNode.Parse($$"""
+                            [{"zone": "yard-b", "device": "meter-3", "source": "modbus-rtu", "port": {{JsonSerializer.Serialize(lines.GatewayPort)}},
+                              "baudRate": 19200, "parity": "none", "intervalMs": 200,
+                              "registers": [{"metric": "temperature", "address": 0, "type": "int16", "scale": 0.1, "unit": "C"}]}]
+                            """),
+                    },
+                }.ToJsonString(),
+            });
+            Assert.That(deployed.Status, Is.EqualTo(DeploymentStatus.Succeeded), deployed.FailureCause);
+            await Eventually.UntilAsync(() => readings.Any(r => r["device"]!.GetValue<string>() == "meter-3" && r["quality"] is null && r["value"]!.GetValue<double>() == 23.5),
+                "the binary's readings of the meter", TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            await nucleus.DisposeAsync();
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }

@@ -70,7 +70,7 @@ public sealed class Bme280Source : I2cSensorSource
         driver.SetPowerMode(Bmx280PowerMode.Forced);
         Thread.Sleep(driver.GetMeasurementDuration());
         Add(values, _metrics[0], driver.TryReadTemperature(out var temperature) ? temperature.DegreesCelsius : double.NaN);
-        Add(values, _metrics[1], driver.TryReadPressure(out var pressure) ? pressure.Hectopascals : double.NaN);
+        Add(values, _metrics[1], driver.TryReadPressure(out var pressure) ? pressure.Pascals / 100 : double.NaN);
         if (driver is Bme280 bme)
         {
             Add(values, _metrics[2], bme.TryReadHumidity(out var humidity) ? humidity.Percent : double.NaN);

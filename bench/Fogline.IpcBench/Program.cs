@@ -109,6 +109,11 @@ internal static class Program
             return AnomalyBench.Run(FindRepositoryRoot());
         }
 
+        if (args.Length > 0 && args[0] == "sources")
+        {
+            return await SourcesBench.RunAsync(args[1..]);
+        }
+
         if (args.Length > 0 && args[0] == "dashboard")
         {
             return await DashboardBench.RunAsync(args[1..], FindRepositoryRoot());

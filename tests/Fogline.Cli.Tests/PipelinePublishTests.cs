@@ -41,9 +41,12 @@ public class PipelinePublishTests
         {
             var built = Path.Combine(Repository.Root, "components", name, "greengrass-build", "artifacts", "com.fogline." + name, "NEXT_PATCH");
             var files = Directory.GetFiles(built).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
-            var expected = name == "AnomalyDetector"
-                ? new[] { "AnomalyDetector-linux-arm64", "AnomalyDetector-linux-x64", "knn-novelty-v1.onnx", "libonnxruntime-linux-arm64.so", "libonnxruntime-linux-x64.so" }
-                : new[] { $"{name}-linux-arm64", $"{name}-linux-x64" };
+            var expected = name switch
+            {
+                "AnomalyDetector" => new[] { "AnomalyDetector-linux-arm64", "AnomalyDetector-linux-x64", "knn-novelty-v1.onnx", "libonnxruntime-linux-arm64.so", "libonnxruntime-linux-x64.so" },
+                "SensorGateway" => ["SensorGateway-linux-arm64", "SensorGateway-linux-x64", "libSystem.IO.Ports.Native-linux-arm64.so", "libSystem.IO.Ports.Native-linux-x64.so"],
+                _ => [$"{name}-linux-arm64", $"{name}-linux-x64"],
+            };
             Assert.That(files, Is.EqualTo(expected), built);
             foreach (var file in files)
             {

@@ -6,10 +6,18 @@ using Fogline.ComponentKit.Processing;
 namespace Fogline.EdgeFilter;
 
 /// <summary>How one metric is compressed.</summary>
-/// <param name="Mode">none, deadband or swingingDoor.</param>
+/// <param name="Mode">none, deadband, swingingDoor or optimalPlr.</param>
 /// <param name="Deviation">The maximum reconstruction error, in the metric's unit.</param>
 /// <param name="MaxSilenceSeconds">Forward at least this often (0 = never just to show liveness).</param>
-public sealed record FilterSettings(CompressionMode Mode, double Deviation, double MaxSilenceSeconds);
+/// <param name="MaxHoldReadings">optimalPlr: the most readings of a series held back before a point is forced.</param>
+/// <param name="MaxHoldSeconds">optimalPlr: the longest a reading is held back (by reading time, and by the clock when the series goes quiet).</param>
+public sealed record FilterSettings(CompressionMode Mode, double Deviation, double MaxSilenceSeconds, int MaxHoldReadings = 256, double MaxHoldSeconds = 30)
+{
+    /// <summary>A new filter for one series with these settings.</summary>
+    public ISeriesFilter CreateFilter() => Mode == CompressionMode.OptimalPlr
+        ? new OptimalPlr(Deviation, MaxSilenceSeconds, MaxHoldReadings, MaxHoldSeconds)
+        : new SwingingDoor(Mode, Deviation, MaxSilenceSeconds);
+}
 
 /// <summary>EdgeFilter's configuration.</summary>
 /// <param name="InputTopic">Where readings come from (default fogline/raw/#).</param>
@@ -23,15 +31,15 @@ public sealed record EdgeFilterOptions(string InputTopic, FilterSettings Default
 
 /// <summary>
 /// EdgeFilter: forwards from <c>fogline/raw/{zone}/{device}/{metric}</c> to <c>fogline/filtered/…</c> only the
-/// readings the cloud needs to reconstruct each series within a stated error (swinging door or deadband), plus a
-/// heartbeat. State is per device and metric; nothing is allocated per reading once a series has been seen.
+/// points the cloud needs to reconstruct each series within a stated error (optimal piecewise-linear, swinging door or
+/// deadband), plus a heartbeat. State is per device and metric; nothing is allocated per reading once a series has been seen.
 /// </summary>
 public sealed class EdgeFilterComponent : FoglineComponent<EdgeFilterOptions>
 {
     private readonly Utf8StringPool _names = new();
     private readonly PayloadWriter _writer = new();
     private readonly Dictionary<(string Zone, string Device, string Metric), Series> _series = [];
-    private readonly SeriesPoint[] _output = new SeriesPoint[2];
+    private readonly SeriesPoint[] _output = new SeriesPoint[8];
     private ComponentContext<EdgeFilterOptions> _context = null!;
 
     /// <inheritdoc />
@@ -41,7 +49,7 @@ public sealed class EdgeFilterComponent : FoglineComponent<EdgeFilterOptions>
     public override EdgeFilterOptions ParseOptions(ConfigNode configuration)
     {
         var input = configuration["inputTopic"].String(Topics.AllRaw);
-        var defaults = ParseSettings(configuration, new FilterSettings(CompressionMode.SwingingDoor, 0.5, 300));
+        var defaults = ParseSettings(configuration, new FilterSettings(CompressionMode.OptimalPlr, 0.5, 300));
         var metrics = new Dictionary<string, FilterSettings>(StringComparer.Ordinal);
         if (configuration["metrics"].Exists)
         {
@@ -58,6 +66,9 @@ public sealed class EdgeFilterComponent : FoglineComponent<EdgeFilterOptions>
     public override Task StartAsync(ComponentContext<EdgeFilterOptions> context, CancellationToken cancellationToken)
     {
         _context = context;
+
+        // Series that went quiet with readings held back (optimalPlr) are released by the clock.
+        context.Every(TimeSpan.FromSeconds(1), ReleaseQuietSeriesAsync);
         return context.SubscribeAsync(context.Options.InputTopic, OnReadingAsync, cancellationToken);
     }
 
@@ -75,8 +86,23 @@ public sealed class EdgeFilterComponent : FoglineComponent<EdgeFilterOptions>
         // Each series ends where it ended: forward the held readings.
         foreach (var series in _series.Values)
         {
-            var n = series.Door.Flush(_output);
+            var n = series.Filter.Flush(_output);
             await PublishAsync(series.Last, n, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private async ValueTask ReleaseQuietSeriesAsync(CancellationToken cancellationToken)
+    {
+        var now = Environment.TickCount64;
+        foreach (var series in _series.Values)
+        {
+            if (series.Filter.Held > 0 && series.HeldSinceMs > 0 && now - series.HeldSinceMs >= series.MaxHoldMs)
+            {
+                var n = series.Filter.Flush(_output);
+                series.HeldSinceMs = 0;
+                _context.Counters.Get("released_quiet").Increment();
+                await PublishAsync(series.Last, n, cancellationToken).ConfigureAwait(false);
+            }
         }
     }
 
@@ -99,12 +125,21 @@ public sealed class EdgeFilterComponent : FoglineComponent<EdgeFilterOptions>
         if (!_series.TryGetValue(key, out var series))
         {
             var s = _context.Options.For(reading.Metric);
-            series = new Series(new SwingingDoor(s.Mode, s.Deviation, s.MaxSilenceSeconds));
+            series = new Series(s.CreateFilter(), (long)(s.MaxHoldSeconds * 1000));
             _series[key] = series;
         }
 
         series.Last = reading;
-        var n = series.Door.Add(new SeriesPoint(reading.Timestamp, reading.Value), _output);
+        var n = series.Filter.Add(new SeriesPoint(reading.Timestamp, reading.Value), _output);
+        if (series.Filter.Held == 0)
+        {
+            series.HeldSinceMs = 0;
+        }
+        else if (series.HeldSinceMs == 0)
+        {
+            series.HeldSinceMs = Environment.TickCount64;
+        }
+
         if (n == 0)
         {
             _context.Counters.Get("suppressed").Increment();
@@ -129,27 +164,36 @@ public sealed class EdgeFilterComponent : FoglineComponent<EdgeFilterOptions>
 
     private static FilterSettings ParseSettings(ConfigNode node, FilterSettings defaults)
     {
-        var mode = node["mode"].OneOf(ModeName(defaults.Mode), "none", "deadband", "swingingDoor") switch
+        var mode = node["mode"].OneOf(ModeName(defaults.Mode), "none", "deadband", "swingingDoor", "optimalPlr") switch
         {
             "none" => CompressionMode.None,
             "deadband" => CompressionMode.Deadband,
+            "optimalPlr" => CompressionMode.OptimalPlr,
             _ => CompressionMode.SwingingDoor,
         };
         var deviation = node["deviation"].Double(defaults.Deviation, 0, double.MaxValue);
         var silence = node["maxSilenceSeconds"].Double(defaults.MaxSilenceSeconds, 0, 366 * 24 * 3600.0);
-        return new FilterSettings(mode, deviation, silence);
+        var holdReadings = node["maxHoldReadings"].Int32(defaults.MaxHoldReadings, 1, 1_000_000);
+        var holdSeconds = node["maxHoldSeconds"].Double(defaults.MaxHoldSeconds, 0.001, 24 * 3600.0);
+        return new FilterSettings(mode, deviation, silence, holdReadings, holdSeconds);
     }
 
     private static string ModeName(CompressionMode mode) => mode switch
     {
         CompressionMode.None => "none",
         CompressionMode.Deadband => "deadband",
+        CompressionMode.OptimalPlr => "optimalPlr",
         _ => "swingingDoor",
     };
 
-    private sealed class Series(SwingingDoor door)
+    private sealed class Series(ISeriesFilter filter, long maxHoldMs)
     {
-        public SwingingDoor Door { get; } = door;
+        public ISeriesFilter Filter { get; } = filter;
+
+        public long MaxHoldMs { get; } = maxHoldMs;
+
+        /// <summary>When (Environment.TickCount64) the filter started holding readings back; 0 when it holds none.</summary>
+        public long HeldSinceMs;
 
         public Reading Last;
     }

@@ -63,7 +63,7 @@ public class PipelineEndToEndTests
     {
         var deployed = await DeployAsync(new Dictionary<string, string>
         {
-            ["com.fogline.EdgeFilter"] = """{"MERGE": {"deviation": 0.5, "maxSilenceSeconds": 0}}""",
+            ["com.fogline.EdgeFilter"] = """{"MERGE": {"mode": "swingingDoor", "deviation": 0.5, "maxSilenceSeconds": 0}}""",
             ["com.fogline.Aggregator"] = """{"MERGE": {"windowSeconds": 1}}""",
             ["com.fogline.AlertEngine"] = """{"RESET": ["/rules"], "MERGE": {"rules": [{"name": "hot", "metric": "temperature", "direction": "above", "warning": 70, "critical": 80, "hysteresis": 1}]}}""",
         }, "com.fogline.EdgeFilter", "com.fogline.Aggregator", "com.fogline.AlertEngine");

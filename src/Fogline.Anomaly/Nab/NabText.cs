@@ -3,7 +3,7 @@ using System.Globalization;
 namespace Fogline.Anomaly.Nab;
 
 /// <summary>Parsing of the text in NAB's files: timestamps, numbers, CSV lines.</summary>
-internal static class NabText
+public static class NabText
 {
     private static readonly string[] OtherTimestampFormats =
     [
@@ -62,8 +62,7 @@ internal static class NabText
     public static bool TryParseNumber(ReadOnlySpan<char> text, out double value) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out value);
 
-    /// <summary>Splits a CSV line without quoting (NAB's files have none) into at most <paramref name="fields"/>.Length fields; returns the number of fields in the line.</summary>
-    /// <summary>The non-empty lines after a file's header, with their line numbers (the header is line 1), '\r' trimmed.</summary>
+    /// <summary>The non-empty lines after a file's header (read by the caller), with their line numbers (the header is line 1), '\r' trimmed.</summary>
     public static IEnumerable<(int Number, string Text)> DataLines(TextReader reader)
     {
         var number = 1;
@@ -78,6 +77,7 @@ internal static class NabText
         }
     }
 
+    /// <summary>Splits a CSV line without quoting (NAB's files have none) into at most <paramref name="fields"/>.Length fields; returns the number of fields in the line.</summary>
     public static int Split(string line, Span<Range> fields)
     {
         var count = 0;

@@ -18,6 +18,13 @@ public enum CompressionMode
     /// reading shows it is needed (one reading late).
     /// </summary>
     SwingingDoor,
+
+    /// <summary>
+    /// Optimal piecewise-linear: the fewest straight-line runs that stay within the deviation of every reading (see
+    /// <see cref="OptimalPlr"/>), joined where the runs allow it; forwarded points lag by up to a bounded number of
+    /// readings and seconds.
+    /// </summary>
+    OptimalPlr,
 }
 
 /// <summary>A point of a series.</summary>
@@ -42,7 +49,7 @@ public readonly record struct SeriesPoint(double Time, double Value);
 /// (with the held reading before it when the line to the new one would break the bound), so consumers see the series
 /// is alive and the guarantee still holds.</para>
 /// </remarks>
-public sealed class SwingingDoor
+public sealed class SwingingDoor : ISeriesFilter
 {
     private bool _started;
     private SeriesPoint _pivot;
@@ -68,6 +75,11 @@ public sealed class SwingingDoor
             throw new ArgumentOutOfRangeException(nameof(maxSilence), maxSilence, "The maximum silence must be a finite number of seconds >= 0.");
         }
 
+        if (mode == CompressionMode.OptimalPlr)
+        {
+            throw new ArgumentException("Optimal piecewise-linear compression is OptimalPlr, not SwingingDoor.", nameof(mode));
+        }
+
         Mode = mode;
         Deviation = deviation;
         MaxSilence = maxSilence;
@@ -81,6 +93,12 @@ public sealed class SwingingDoor
 
     /// <summary>The heartbeat interval in seconds (0 = none).</summary>
     public double MaxSilence { get; }
+
+    /// <inheritdoc />
+    public int MaxOutput => 2;
+
+    /// <inheritdoc />
+    public int Held => _hasHeld ? 1 : 0;
 
     /// <summary>Readings seen.</summary>
     public long Received { get; private set; }

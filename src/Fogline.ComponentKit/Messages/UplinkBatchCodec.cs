@@ -942,8 +942,9 @@ public static class UplinkBatchCodec
             var value = Unsigned();
             if (value > (ulong)(_body.Length - _position) && value > 0)
             {
+                var left = _body.Length - _position;
                 _position = start;
-                throw Error($"{what} ({value}) is more than the {_body.Length - _position} bytes left");
+                throw new MessageFormatException($"truncated or corrupt batch: {what} ({value}) is more than the {left} bytes left, in {Where} at body byte {_position} (of {_body.Length})");
             }
 
             return (int)value;

@@ -81,9 +81,9 @@ internal static class UplinkBench
                 }
 
                 long n;
-                if (Fogline.ComponentKit.Messages.UplinkBatchCodec.IsBatch(entry.Payload.Span))
+                if (Fogline.ComponentKit.Messages.UplinkBatchCodec.IsBatch(entry.Payload))
                 {
-                    n = Fogline.ComponentKit.Messages.UplinkBatchCodec.Decode(entry.Payload.Span).Messages.Count;
+                    n = Fogline.ComponentKit.Messages.UplinkBatchCodec.Decode(entry.Payload).Messages.Count;
                 }
                 else
                 {

@@ -80,8 +80,17 @@ internal static class UplinkBench
                     firstArrival = clock.Elapsed;
                 }
 
-                using var gzip = new System.IO.Compression.GZipStream(new MemoryStream(entry.Payload.ToArray()), System.IO.Compression.CompressionMode.Decompress);
-                var n = JsonNode.Parse(gzip)!["count"]!.GetValue<long>();
+                long n;
+                if (Fogline.ComponentKit.Messages.UplinkBatchCodec.IsBatch(entry.Payload))
+                {
+                    n = Fogline.ComponentKit.Messages.UplinkBatchCodec.Decode(entry.Payload).Messages.Count;
+                }
+                else
+                {
+                    using var gzip = new System.IO.Compression.GZipStream(new MemoryStream(entry.Payload.ToArray()), System.IO.Compression.CompressionMode.Decompress);
+                    n = JsonNode.Parse(gzip)!["count"]!.GetValue<long>();
+                }
+
                 Interlocked.Add(ref arrived, n);
                 lastArrival = clock.Elapsed;
             };

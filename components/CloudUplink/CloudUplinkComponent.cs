@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Fogline.ComponentKit.Configuration;
 using Fogline.ComponentKit.Hosting;
+using Fogline.ComponentKit.Messages;
 using Fogline.ComponentKit.Storage;
 using Fogline.Greengrass.Ipc;
 
@@ -31,6 +32,7 @@ public sealed record CloudUplinkOptions(
     TimeSpan LowBatch,
     int MaxMessageBytes,
     bool Compress,
+    BatchEncoding BatchEncoding,
     string LogDirectory,
     long LogMaxBytes,
     TimeSpan LogMaxAge,
@@ -40,6 +42,16 @@ public sealed record CloudUplinkOptions(
     long ConfirmWindowBytes,
     TimeSpan ConfirmTimeout,
     TimeSpan StatusInterval);
+
+/// <summary>How normal and low batches are encoded (<c>batchEncoding</c>).</summary>
+public enum BatchEncoding
+{
+    /// <summary>"FGB" + version + Brotli body, readings in columns (components/CloudUplink/BATCH-FORMAT.md; the default).</summary>
+    Columnar,
+
+    /// <summary>The earlier JSON document <c>{"batchId","priority","count","messages":[...]}</c>, gzip-compressed unless <c>compress</c> is false.</summary>
+    Json,
+}
 
 /// <summary>When a record leaves the durable log.</summary>
 public enum ConfirmMode
@@ -58,7 +70,8 @@ public enum ConfirmMode
 /// CloudUplink: the durable path from the pipeline to AWS IoT Core. Alerts (critical), window summaries (normal) and
 /// filtered telemetry (low) are written to a durable log on disk as they arrive, then published to IoT Core through
 /// the Nucleus (PublishToIoTCore, QoS 1): critical ones at once, one by one; the others in batches (every
-/// <c>normalBatchSeconds</c> / <c>lowBatchSeconds</c>), gzip-compressed and split to stay under IoT Core's message size.
+/// <c>normalBatchSeconds</c> / <c>lowBatchSeconds</c>), in the compact columnar encoding (<see cref="UplinkBatchCodec"/>;
+/// <c>batchEncoding: json</c> for the earlier gzip JSON) and split to stay under IoT Core's message size.
 /// A record leaves the log only once its publish succeeded; every message carries an id
 /// (<c>{thing}-{sequence}</c>) that is the same when it is sent again after a crash, so the cloud drops duplicates.
 /// </summary>
@@ -114,6 +127,7 @@ public sealed class CloudUplinkComponent : FoglineComponent<CloudUplinkOptions>
             configuration["lowBatchSeconds"].Seconds(30, 0.01, 3600),
             configuration["maxMessageBytes"].Int32(128 * 1024, 1024, 128 * 1024),
             configuration["compress"].Boolean(true),
+            configuration["batchEncoding"].OneOf("columnar", "columnar", "json") == "json" ? BatchEncoding.Json : BatchEncoding.Columnar,
             configuration["log"]["directory"].String("uplink-log"),
             (long)configuration["log"]["maxMegabytes"].Double(256, 1, 1_000_000) * 1024 * 1024,
             TimeSpan.FromHours(configuration["log"]["maxAgeHours"].Double(168, 0.001, 100_000)),
@@ -535,13 +549,20 @@ public sealed class CloudUplinkComponent : FoglineComponent<CloudUplinkOptions>
 
     private byte[] Batch(List<LogRecord> records, LogPriority priority)
     {
+        var batchId = string.Create(CultureInfo.InvariantCulture, $"{_thing}-{records[0].Sequence}-{records[^1].Sequence}");
+        var priorityName = priority == LogPriority.Normal ? "normal" : "low";
+        if (_context.Options.BatchEncoding == BatchEncoding.Columnar)
+        {
+            return UplinkBatchCodec.Encode(batchId, priorityName, _thing, records.ConvertAll(r => new UplinkRecord(r.Sequence, r.EnqueuedAtMs, r.Payload)));
+        }
+
         using var buffer = new MemoryStream();
         Stream target = _context.Options.Compress ? new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true) : buffer;
         using (var w = new Utf8JsonWriter(target))
         {
             w.WriteStartObject();
-            w.WriteString("batchId", string.Create(CultureInfo.InvariantCulture, $"{_thing}-{records[0].Sequence}-{records[^1].Sequence}"));
-            w.WriteString("priority", priority == LogPriority.Normal ? "normal" : "low");
+            w.WriteString("batchId", batchId);
+            w.WriteString("priority", priorityName);
             w.WriteNumber("count", records.Count);
             w.WriteStartArray("messages");
             foreach (var r in records)

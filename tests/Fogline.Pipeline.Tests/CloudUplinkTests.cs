@@ -124,6 +124,26 @@ public class CloudUplinkTests
         Assert.That(File.ReadAllText(Path.Combine(_root, "logs", Uplink + ".log")), Does.Contain("Refused a message of " + Encoding.UTF8.GetByteCount(huge) + " bytes from fogline/alerts/z/d/m"));
     }
 
+    [TestCase(null, new byte[] { 0x46, 0x47, 0x42, 1 })]
+    [TestCase("json", new byte[] { 0x1f, 0x8b })]
+    public async Task Batches_AreInTheConfiguredEncoding_AndAlertsStayReadableJson(string? encoding, byte[] batchStart)
+    {
+        await StartAsync(encoding is null ? null : $$$"""{"batchEncoding": "{{{encoding}}}"}""");
+        await SendAsync(0, 60);
+
+        await WaitForCloudAsync(60, "in batches and one by one");
+        var entries = UplinkMessagesInJournal().ToList();
+        var batches = entries.Where(e => !e.Topic.EndsWith("/alerts", StringComparison.Ordinal)).ToList();
+        var alerts = entries.Where(e => e.Topic.EndsWith("/alerts", StringComparison.Ordinal)).ToList();
+        Assert.Multiple(() =>
+        {
+            Assert.That(batches, Is.Not.Empty);
+            Assert.That(batches.Select(e => e.Payload[..batchStart.Length]), Has.All.EqualTo(batchStart));
+            Assert.That(alerts, Is.Not.Empty);
+            Assert.That(alerts.Select(e => JsonNode.Parse(e.Payload)!["body"]!["name"]!.GetValue<string>()), Has.All.StartWith("alert-"));
+        });
+    }
+
     /// <summary>
     /// SIGKILL at random moments under load. "Accepted" is what the uplink had stored when it was killed: its log,
     /// read from a copy taken while the process was stopped (SIGSTOP) just before the SIGKILL, plus what had already

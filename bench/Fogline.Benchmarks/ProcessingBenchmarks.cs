@@ -12,9 +12,10 @@ public class ProcessingBenchmarks
 {
     private const int Readings = 1000;
     private readonly double[] _values = new double[Readings];
-    private readonly SeriesPoint[] _output = new SeriesPoint[2];
+    private readonly SeriesPoint[] _output = new SeriesPoint[8];
     private SwingingDoor _door = null!;
     private SwingingDoor _deadband = null!;
+    private OptimalPlr _plr = null!;
     private TumblingWindow _window = null!;
     private ThresholdRule _rule = null!;
     private double _time;
@@ -30,6 +31,7 @@ public class ProcessingBenchmarks
 
         _door = new SwingingDoor(CompressionMode.SwingingDoor, 0.5, 60);
         _deadband = new SwingingDoor(CompressionMode.Deadband, 0.5, 60);
+        _plr = new OptimalPlr(0.5, 60);
         _window = new TumblingWindow(10);
         _rule = new ThresholdRule(new ThresholdSettings(true, 70, 78, 1, 0.5, 5));
     }
@@ -41,6 +43,18 @@ public class ProcessingBenchmarks
         for (var i = 0; i < Readings; i++)
         {
             n += _door.Add(new SeriesPoint(_time += 0.1, _values[i]), _output);
+        }
+
+        return n;
+    }
+
+    [Benchmark(OperationsPerInvoke = Readings)]
+    public int OptimalPlrFilter()
+    {
+        var n = 0;
+        for (var i = 0; i < Readings; i++)
+        {
+            n += _plr.Add(new SeriesPoint(_time += 0.1, _values[i]), _output);
         }
 
         return n;

@@ -94,6 +94,11 @@ internal static class Program
             return await PublishBench.RunAsync(args[1..], FindRepositoryRoot() ?? throw new InvalidOperationException("run from the repository (GreengrassComponents.sln not found)"));
         }
 
+        if (args.Length > 0 && args[0] == "bandwidth")
+        {
+            return await BandwidthBench.RunAsync(args[1..], FindRepositoryRoot());
+        }
+
         if (args.Length > 0 && args[0] == "uplink")
         {
             return await UplinkBench.RunAsync(args[1..], FindRepositoryRoot());

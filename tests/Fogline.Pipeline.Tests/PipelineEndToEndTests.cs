@@ -117,6 +117,41 @@ public class PipelineEndToEndTests
         }
     }
 
+    /// <summary>
+    /// optimalPlr (the recipe's default mode) through the binary: the points it forwards rebuild every reading within
+    /// the bound, and a series that stops is released by the clock after maxHoldSeconds, up to its last reading.
+    /// </summary>
+    [Test]
+    public async Task OptimalPlr_PointsRebuildTheReadingsWithinTheBound_AndAQuietSeriesIsReleasedByTheClock()
+    {
+        var deployed = await DeployAsync(new Dictionary<string, string>
+        {
+            ["com.fogline.EdgeFilter"] = """{"MERGE": {"mode": "optimalPlr", "deviation": 0.5, "maxSilenceSeconds": 0, "maxHoldSeconds": 1}}""",
+        }, "com.fogline.EdgeFilter");
+        Assert.That(deployed.Status, Is.EqualTo(DeploymentStatus.Succeeded), deployed.FailureCause);
+        await Eventually.UntilAsync(() => _nucleus.Components.TryGet("com.fogline.EdgeFilter", out var r) && r.State == Fogline.Greengrass.Ipc.LifecycleState.Running, "EdgeFilter running");
+
+        var start = Math.Round(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0, 3);
+        var random = new Random(5);
+        var readings = new List<Fogline.ComponentKit.Processing.SeriesPoint>();
+        for (var i = 0; i < 300; i++)
+        {
+            var ts = Math.Round(start + (i * 0.001), 3);
+            var value = Math.Round((i < 150 ? 20 + (i * 0.05) : 27.5 - ((i - 150) * 0.08)) + (random.NextDouble() * 0.6), 3);
+            readings.Add(new(ts, value));
+            await PublishRawAsync("hall-b", "line-1", "temperature", value, i + 1, ts);
+        }
+
+        // The last readings sit in the filter until the clock releases them (maxHoldSeconds 1, a 1 s timer).
+        await Eventually.UntilAsync(() => Points().Count > 0 && Points()[^1].Time == readings[^1].Time, "the series released up to its last reading", TimeSpan.FromSeconds(10));
+        var points = Points();
+        Assert.That(points, Has.Count.LessThan(readings.Count / 3), "far fewer points than readings");
+        Assert.That(Fogline.ComponentKit.Processing.PiecewiseLinearReconstruction.MaxError([.. readings], [.. points]), Is.LessThanOrEqualTo(0.5), "straight lines between the points stay within the bound of every reading");
+        await Eventually.UntilAsync(() => Messages("fogline/metrics/com.fogline.EdgeFilter").Any(m => m["counters"]!["released_quiet"]?.GetValue<long>() >= 1), "counted as released by the clock", TimeSpan.FromSeconds(15));
+
+        List<Fogline.ComponentKit.Processing.SeriesPoint> Points() => [.. Messages("fogline/filtered/hall-b/line-1/temperature").Select(m => new Fogline.ComponentKit.Processing.SeriesPoint(m["ts"]!.GetValue<double>(), m["value"]!.GetValue<double>())).OrderBy(p => p.Time)];
+    }
+
     [Test]
     public async Task SensorGatewayBinary_PublishesSimulatedReadings_ThatFlowThroughTheFilter()
     {

@@ -29,7 +29,8 @@ internal static class BandwidthBench
 
     public static async Task<int> RunAsync(string[] args, string? repoRoot)
     {
-        var seconds = args.Length > 1 && args[0] == "--seconds" ? double.Parse(args[1], CultureInfo.InvariantCulture) : 30;
+        var seconds = Option(args, "--seconds", 60);
+        var batchSeconds = Option(args, "--batch-seconds", 30);
         var artifacts = Path.Combine(repoRoot ?? ".", "artifacts", "components");
         if (repoRoot is null || !File.Exists(PipelineBench.Binary(artifacts, "EdgeFilter")))
         {
@@ -39,18 +40,24 @@ internal static class BandwidthBench
 
         var corpus = Path.GetFullPath(Path.Combine(repoRoot, "..", "shared", "data", "nab-corpus"));
         var scenarios = new (string Name, JsonArray Devices, JsonObject Deviations)[] { DemoSignals(), NabReplay(corpus) };
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bandwidth: {seconds:0} s per run, every metric's bound 1% of its range, readings every 10 ms per device"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"bandwidth: {seconds:0} s per run, every metric's bound 1% of its range, readings every 10 ms per device, uplink batches every {batchSeconds:0} s"));
         foreach (var (name, devices, deviations) in scenarios)
         {
             foreach (var (mode, encoding) in new[] { ("swingingDoor", "json"), ("swingingDoor", "columnar"), ("optimalPlr", "columnar") })
             {
-                var r = await RunOnceAsync(repoRoot, artifacts, devices, deviations, mode, encoding, seconds);
+                var r = await RunOnceAsync(repoRoot, artifacts, devices, deviations, mode, encoding, seconds, batchSeconds);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"{name,-22} {mode,-12} {encoding,-8}: {r.Raw,8:N0} raw readings, {r.Forwarded,7:N0} forwarded ({100.0 * r.Forwarded / r.Raw:0.0}%), {r.Bytes,9:N0} B to IoT Core in {r.Publishes} publishes = {(double)r.Bytes / r.Raw:0.000} B per raw reading ({(double)r.Bytes / Math.Max(1, r.Forwarded):0.00} B per forwarded point)"));
             }
         }
 
         return 0;
+    }
+
+    private static double Option(string[] args, string name, double fallback)
+    {
+        var i = Array.IndexOf(args, name);
+        return i >= 0 && i + 1 < args.Length ? double.Parse(args[i + 1], CultureInfo.InvariantCulture) : fallback;
     }
 
     /// <summary>The demo's simulated profiles (recipes/com.fogline.SensorGateway), one device each, one metric name each.</summary>
@@ -91,7 +98,7 @@ internal static class BandwidthBench
         return ("NAB replay (6 series)", devices, deviations);
     }
 
-    private static async Task<(long Raw, long Forwarded, long Bytes, long Publishes)> RunOnceAsync(string repoRoot, string artifacts, JsonArray devices, JsonObject deviations, string mode, string encoding, double seconds)
+    private static async Task<(long Raw, long Forwarded, long Bytes, long Publishes)> RunOnceAsync(string repoRoot, string artifacts, JsonArray devices, JsonObject deviations, string mode, string encoding, double seconds, double batchSeconds)
     {
         var root = Path.Combine(Path.GetTempPath(), "fogline-bandwidth-" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
         await using var nucleus = await Nucleus.StartAsync(new NucleusOptions { RootPath = root, ThingName = "gw-1" });
@@ -116,7 +123,7 @@ internal static class BandwidthBench
             await using var filteredSubscription = await client.SubscribeToTopicAsync(new SubscribeToTopicRequest { Topic = "fogline/filtered/#" }, _ => Interlocked.Increment(ref forwarded));
 
             var uplinkConfiguration = PipelineBench.DefaultConfiguration(repoRoot, "CloudUplink");
-            uplinkConfiguration["lowBatchSeconds"] = 1;
+            uplinkConfiguration["lowBatchSeconds"] = batchSeconds;
             uplinkConfiguration["batchEncoding"] = encoding;
             var filterConfiguration = PipelineBench.DefaultConfiguration(repoRoot, "EdgeFilter");
             filterConfiguration["mode"] = mode;

@@ -219,6 +219,15 @@ function decode(buffer) {
         m = BigInt.asIntN(64, m + r.signedBig());
         values[i] = Number(m) / POWERS_OF_TEN[decimals];
       }
+    } else if (mode === 2) {
+      const exponent = r.byte();
+      if (exponent > 60) throw r.error(`${exponent} binary digits is more than 60`);
+      values = new Array(n);
+      let m = 0n;
+      for (let i = 0; i < n; i++) {
+        m = BigInt.asIntN(64, m + r.signedBig());
+        values[i] = Number(m) * 2 ** -exponent;
+      }
     } else {
       throw r.error(`value mode ${mode} is not defined`);
     }

@@ -63,6 +63,7 @@ public static class UplinkBatchCodec
     private const int BrotliWindow = 22;
     private const int MaxBodyBytes = 64 * 1024 * 1024;
     private const long Max53 = 1L << 53;
+    private const int MaxBinaryDigits = 60;
 
     private static readonly double[] PowersOfTen = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 
@@ -379,8 +380,70 @@ public static class UplinkBatchCodec
             useScaled &= scaled.Length < xor.Length;
         }
 
-        sink.Byte(useScaled ? (byte)1 : (byte)0);
-        sink.Bytes(useScaled ? scaled.Written : xor.Written);
+        var best = useScaled ? scaled.Written.ToArray() : xor.Written.ToArray();
+        var mode = useScaled ? (byte)1 : (byte)0;
+
+        // 2 = binary fractions: every value m / 2^e exactly (values on a power-of-two grid, as EdgeFilter's optimalPlr
+        // forwards them), the integers' deltas.
+        var exponent = 0;
+        foreach (var row in rows)
+        {
+            var e = BinaryDigitsOf(parsed[row].Value);
+            if (e < 0)
+            {
+                exponent = -1;
+                break;
+            }
+
+            exponent = Math.Max(exponent, e);
+        }
+
+        if (exponent >= 0)
+        {
+            scaled.Clear();
+            scaled.Byte((byte)exponent);
+            var last = 0L;
+            foreach (var row in rows)
+            {
+                var m = (long)Math.ScaleB(parsed[row].Value, exponent);
+                scaled.Signed(unchecked(m - last));
+                last = m;
+            }
+
+            if (scaled.Length < best.Length)
+            {
+                best = scaled.Written.ToArray();
+                mode = 2;
+            }
+        }
+
+        sink.Byte(mode);
+        sink.Bytes(best);
+    }
+
+    /// <summary>The fewest binary digits e (0-60) after the point with which the value is m / 2^e exactly for |m| &lt; 2^53, or -1.</summary>
+    private static int BinaryDigitsOf(double value)
+    {
+        if (!double.IsFinite(value) || (value == 0 && double.IsNegative(value)))
+        {
+            return -1;
+        }
+
+        for (var e = 0; e <= MaxBinaryDigits; e++)
+        {
+            var m = Math.ScaleB(value, e);
+            if (Math.Abs(m) >= Max53)
+            {
+                return -1;
+            }
+
+            if (m == Math.Floor(m))
+            {
+                return e;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>The fewest decimals (0-15) with which the value is m / 10^k exactly, or -1.</summary>
@@ -768,6 +831,21 @@ public static class UplinkBatchCodec
                 {
                     m = unchecked(m + r.Signed());
                     values[i] = m / PowersOfTen[decimals];
+                }
+            }
+            else if (mode == 2)
+            {
+                var exponent = r.Byte();
+                if (exponent > MaxBinaryDigits)
+                {
+                    throw r.Error($"{exponent} binary digits is more than {MaxBinaryDigits}");
+                }
+
+                var m = 0L;
+                for (var i = 0; i < n; i++)
+                {
+                    m = unchecked(m + r.Signed());
+                    values[i] = Math.ScaleB((double)m, -exponent);
                 }
             }
             else

@@ -29,9 +29,6 @@ public sealed class FeasibleLines
     /// <summary>The time the intercept A is taken at.</summary>
     public double Origin { get; private set; }
 
-    /// <summary>The polygon's vertices (0 until a band at a time other than the origin bounded the slope).</summary>
-    public int VertexCount => _slopeBounded ? _count : 0;
-
     /// <summary>Starts a new set: the lines whose value at <paramref name="origin"/> lies within [lo, hi].</summary>
     public void Reset(double origin, double lo, double hi)
     {
@@ -45,20 +42,6 @@ public sealed class FeasibleLines
         _aHi = hi;
         _slopeBounded = false;
         _count = 0;
-    }
-
-    /// <summary>Makes this set a copy of <paramref name="other"/>.</summary>
-    public void CopyFrom(FeasibleLines other)
-    {
-        ArgumentNullException.ThrowIfNull(other);
-        Origin = other.Origin;
-        _aLo = other._aLo;
-        _aHi = other._aHi;
-        _slopeBounded = other._slopeBounded;
-        _count = other._count;
-        Ensure(ref _a, ref _b, _count);
-        Array.Copy(other._a, _a, _count);
-        Array.Copy(other._b, _b, _count);
     }
 
     /// <summary>
@@ -139,9 +122,6 @@ public sealed class FeasibleLines
 
         return (min, max);
     }
-
-    /// <summary>Whether the slope is bounded yet (a band at a time other than the origin was added).</summary>
-    public bool SlopeBounded => _slopeBounded;
 
     /// <summary>
     /// The two ends of the chord of lines of the set that take the value <paramref name="v"/> at <paramref name="t"/>

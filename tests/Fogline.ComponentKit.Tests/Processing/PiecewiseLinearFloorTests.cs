@@ -39,6 +39,27 @@ public class PiecewiseLinearFloorTests
     }
 
     [Test]
+    public void FeasibleLines_RefusesABandWithoutChangingTheSet_AndKnowsItsRangesAndChords()
+    {
+        var set = new FeasibleLines();
+        set.Reset(10, -1, 1);
+        Assert.That(set.ValueRange(10), Is.EqualTo((-1.0, 1.0)), "only the value at the origin is bounded yet");
+        Assert.That(set.Add(12, 3, 5), Is.True);
+        Assert.That(set.ValueRange(12), Is.EqualTo((3.0, 5.0)));
+        Assert.That(set.ValueRange(14), Is.EqualTo((5.0, 11.0)), "v(14) = 2 v(12) - v(10)");
+        Assert.That(set.Add(14, 100, 101), Is.False, "no line reaches the band");
+        Assert.That(set.ValueRange(14), Is.EqualTo((5.0, 11.0)), "a refused band changes nothing");
+        var (p, q) = set.Chord(12, 4);
+        Assert.That(new[] { p.A, q.A }.Order(), Is.EqualTo(new[] { -1.0, 1.0 }), "the lines through (12, 4) start anywhere in [-1, 1]");
+        Assert.That(p.A + (p.B * 2), Is.EqualTo(4).Within(1e-12));
+        var (a, b) = set.Center();
+        Assert.That(a + (b * 2), Is.InRange(3.0, 5.0), "the centre is a line of the set");
+        Assert.That(set.Add(13, 4.5, 4.5), Is.True, "a band that is a point");
+        Assert.That(set.ValueRange(13).Min, Is.EqualTo(4.5).Within(1e-12));
+        Assert.Throws<ArgumentException>(() => set.Reset(0, 1, 0));
+    }
+
+    [Test]
     public void Floor_OfSimpleShapes()
     {
         SeriesPoint[] line = [.. Enumerable.Range(0, 100).Select(i => new SeriesPoint(i, 3 + (0.5 * i)))];

@@ -34,6 +34,8 @@ public class PipelineEndToEndTests
                 $"the {name} binary is missing: build the components first (dotnet cake --target=Components)");
         }
 
+        // NUnit runs every test on one instance of the fixture: what an earlier test saw must not count for this one.
+        _seen.Clear();
         _root = Path.Combine(Path.GetTempPath(), "fogline-pipeline-" + Guid.NewGuid().ToString("N")[..8]);
         _nucleus = await Nucleus.StartAsync(new NucleusOptions { RootPath = _root, Deployments = new DeploymentOptions { ApplyTimeout = TimeSpan.FromSeconds(60) } });
         var probe = _nucleus.AddComponent(Probe, "1.0.0", JsonNode.Parse("""

@@ -7,6 +7,7 @@ using Fogline.Plr;
 // fogline-plr: the floor of piecewise-linear compression, and EdgeFilter's modes against it.
 //   floor --file F.csv (--bound X | --percent P)                 the fewest runs and points at a bound
 //   table --corpus DIR [--percent 0.5,1,2] [--hold-readings N]    floor, swinging door and optimalPlr on every series
+//   optimum --file F.csv --percent P [--readings N] [--levels L]   the offline optimum with points at reading times
 var fileOption = new Option<FileInfo>("--file") { Description = "A CSV series: a header, then time (ISO date-time or epoch seconds),value per line.", Required = true };
 var boundOption = new Option<double?>("--bound") { Description = "The maximum error, in the series' unit." };
 var percentOption = new Option<double?>("--percent") { Description = "The maximum error as a percentage of the series' range (max - min)." };
@@ -60,6 +61,25 @@ table.SetAction(parse =>
     return 0;
 });
 
+var readingsOption = new Option<int>("--readings") { Description = "Only the first N readings (the optimum takes O(N^2 levels^2) time).", DefaultValueFactory = _ => 300 };
+var levelsOption = new Option<int>("--levels") { Description = "Candidate values per reading's band.", DefaultValueFactory = _ => 25 };
+var optimum = new Command("optimum", "The floor, the offline optimum of points at reading times (what a filter forwarding points at reading times could reach knowing the whole series), optimalPlr and swinging door, on the first readings of a series.");
+optimum.Options.Add(fileOption);
+optimum.Options.Add(percentOption);
+optimum.Options.Add(readingsOption);
+optimum.Options.Add(levelsOption);
+optimum.SetAction(parse =>
+{
+    var all = SeriesFile.Read(parse.GetValue(fileOption)!.FullName);
+    var bound = (parse.GetValue(percentOption) ?? throw new ArgumentException("give --percent")) / 100 * SeriesFile.Range(all);
+    var series = all.Take(parse.GetValue(readingsOption)).ToArray();
+    var best = ReadingKnotOptimum.MinimumPoints(series, bound, parse.GetValue(levelsOption));
+    var result = FilterComparison.Run(series, bound, 256, double.MaxValue);
+    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{series.Length} readings, bound {bound:G6}: floor {result.Floor}, offline optimum at reading times {best} ({(double)best / result.Floor:0.00}x the floor), optimalPlr {result.OptimalPlr.Points} ({(double)result.OptimalPlr.Points / best:0.00}x that optimum), swinging door {result.SwingingDoor.Points} ({(double)result.SwingingDoor.Points / best:0.00}x)"));
+    return 0;
+});
+
 root.Subcommands.Add(floor);
+root.Subcommands.Add(optimum);
 root.Subcommands.Add(table);
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -37,6 +37,27 @@ public class OptimalPlrTests
         Assert.That(plr, Is.LessThan(door * 0.98), "optimalPlr forwards fewer points than swinging door over the corpus");
     }
 
+    /// <summary>
+    /// How far the floor is from reach, and how close optimalPlr gets to what is reachable: on the first 300 readings
+    /// of three NAB series at 1% of the range, the offline optimum with points at reading times (dynamic programming,
+    /// knowing the whole window) is well above the floor, and optimalPlr, online, is within 10% of it.
+    /// </summary>
+    [TestCase("artificialNoAnomaly/art_daily_small_noise.csv")]
+    [TestCase("realKnownCause/ambient_temperature_system_failure.csv")]
+    [TestCase("realAWSCloudwatch/ec2_cpu_utilization_825cc2.csv")]
+    public void OnNoisySeries_OptimalPlrIsCloseToTheOfflineOptimum_WhichIsFarAboveTheFloor(string file)
+    {
+        var all = SeriesFile.Read(Path.Combine(Repository.Shared, "data", "nab-corpus", file));
+        var bound = 0.01 * SeriesFile.Range(all);
+        var series = all.Take(300).ToArray();
+        var optimum = ReadingKnotOptimum.MinimumPoints(series, bound);
+        var result = FilterComparison.Run(series, bound, 256, double.MaxValue);
+        TestContext.Out.WriteLine($"{file}: floor {result.Floor}, offline optimum {optimum}, optimalPlr {result.OptimalPlr.Points}, swinging door {result.SwingingDoor.Points}");
+        Assert.That(optimum, Is.GreaterThan(result.Floor * 1.5), "the floor is out of reach for points at reading times");
+        Assert.That(result.OptimalPlr.Points, Is.LessThanOrEqualTo(optimum * 1.1), "optimalPlr within 10% of the offline optimum");
+        Assert.That(result.OptimalPlr.Points, Is.LessThanOrEqualTo(result.SwingingDoor.Points));
+    }
+
     public static IEnumerable<TestCaseData> Adversarial()
     {
         static SeriesPoint[] Make(int n, Func<int, double> time, Func<int, double> value) => [.. Enumerable.Range(0, n).Select(i => new SeriesPoint(time(i), value(i)))];

@@ -6,11 +6,12 @@ namespace Fogline.ComponentKit.Processing;
 /// thread-safe; allocates nothing per reading.
 /// </summary>
 /// <remarks>
-/// <para><b>Joined segments.</b> A segment starts at a joint (a point at the previous segment's last reading) whose value
-/// is not chosen yet: it keeps a fan of candidate values spread over what the previous segment can reach there, each
-/// with the range of slopes that stays within the bound of every reading since (swinging door's corridor, once per
-/// candidate). The segment goes on while any candidate lives; the joint's value is the candidate that lived longest, so
-/// the choice is made with the next segment's readings in view.</para>
+/// <para><b>Joined segments.</b> A segment starts at a joint whose place is not chosen yet: it keeps a fan of candidate
+/// points spread over what the previous segment can reach at its last reading and at a quarter, half and three
+/// quarters of the way to the next reading (there only between the two readings' bands, so that joints never zigzag
+/// far outside the data), each with the range of slopes that stays within the bound of every reading since (swinging
+/// door's corridor, once per candidate). The segment goes on while any candidate lives; the joint is the candidate that
+/// lived longest, so the choice is made with the next segment's readings in view.</para>
 /// <para><b>Disjoint segments.</b> Beside the fan, the segment's readings are also kept as the exact set of lines through
 /// them alone (<see cref="FeasibleLines"/>, a convex polygon of intercept and slope). When the fan dies, two futures cost
 /// one point each: join (a new fan at the last reading) or break (the segment goes on with a start of its own, two
@@ -48,6 +49,8 @@ public sealed class OptimalPlr : ISeriesFilter
     private bool _looking;
     private int _lookChoice;
     private double _lastTime;
+    private double _lastValue;
+    private double _nextValue;
     private double _lastForwardedTime;
     private int _heldHead;
 
@@ -157,6 +160,7 @@ public sealed class OptimalPlr : ISeriesFilter
 
         var lo = reading.Value - _band;
         var hi = reading.Value + _band;
+        _nextValue = reading.Value;
         var count = 0;
         if (!_started)
         {
@@ -177,6 +181,7 @@ public sealed class OptimalPlr : ISeriesFilter
         }
 
         _lastTime = t;
+        _lastValue = reading.Value;
         HoldReading(t);
         if (Held >= MaxHoldReadings || t - _heldTimes[_heldHead] >= MaxHoldSeconds || (MaxSilence > 0 && t - _lastForwardedTime >= MaxSilence))
         {
@@ -215,6 +220,12 @@ public sealed class OptimalPlr : ISeriesFilter
             _lookChoice = choice;
             var (min, max) = _fan.RangeAt(choice, _lastTime);
             _lookFan.Spread(_lastTime, min, max);
+            foreach (var f in MidwayFractions)
+            {
+                var at = _lastTime + ((t - _lastTime) * f);
+                var (m1, m2) = _fan.RangeAt(choice, at);
+                MoreMidway(_lookFan, at, m1, m2);
+            }
             _lookFan.Emitted = false;
             _lookFan.First = false;
             if (_lookFan.Add(t, lo, hi))
@@ -272,10 +283,17 @@ public sealed class OptimalPlr : ISeriesFilter
         // that joint.
         Segments++;
         var (min, max) = _segment.ValueRange(_lastTime);
+        _fan.Spread(_lastTime, min, max);
+        foreach (var f in MidwayFractions)
+        {
+            var at = _lastTime + ((t - _lastTime) * f);
+            var (m1, m2) = _segment.ValueRange(at);
+            MoreMidway(_fan, at, m1, m2);
+        }
+
         (_previousFree, _segment) = (_segment, _previousFree);
         _previousFreePending = true;
         _free = false;
-        _fan.Spread(_lastTime, min, max);
         _fan.Emitted = false;
         _fan.First = false;
         if (!_fan.Add(t, lo, hi))
@@ -287,6 +305,26 @@ public sealed class OptimalPlr : ISeriesFilter
         _segmentStarted = true;
         _segmentValid = true;
         return count;
+    }
+
+    /// <summary>Where between the last reading and the next a joint may also go (besides at the last reading).</summary>
+    private static readonly double[] MidwayFractions = [0.25, 0.5, 0.75];
+
+    /// <summary>
+    /// Candidates at a time between the last reading and the next, limited to the values between those two readings'
+    /// bands: joints far outside them would make steep zigzags whose values, and rounding, grow without bound.
+    /// </summary>
+    private void MoreMidway(Fan fan, double middle, double min, double max)
+    {
+        if (middle > _lastTime && double.IsFinite(min) && double.IsFinite(max))
+        {
+            min = Math.Max(min, Math.Min(_lastValue, _nextValue) - _band);
+            max = Math.Min(max, Math.Max(_lastValue, _nextValue) + _band);
+            if (min <= max)
+            {
+                fan.More(middle, min, max, gridOnly: true);
+            }
+        }
     }
 
     /// <summary>
@@ -310,7 +348,15 @@ public sealed class OptimalPlr : ISeriesFilter
         Segments++;
         count = EmitJoint(choice, output, count);
         var (min, max) = _fan.RangeAt(choice, _lastTime);
-        _fan.Spread(_lastTime, min, max);
+        _lookFan.Spread(_lastTime, min, max);
+        foreach (var f in MidwayFractions)
+        {
+            var at = _lastTime + ((t - _lastTime) * f);
+            var (m1, m2) = _fan.RangeAt(choice, at);
+            MoreMidway(_lookFan, at, m1, m2);
+        }
+
+        (_fan, _lookFan) = (_lookFan, _fan);
         _fan.Emitted = false;
         _fan.First = false;
         if (!_fan.Add(t, lo, hi))
@@ -358,7 +404,7 @@ public sealed class OptimalPlr : ISeriesFilter
             return count;
         }
 
-        var time = _fan.Time;
+        var time = _fan.TimeOf(choice);
         var value = _fan.Value(choice);
         if (_previousFreePending)
         {
@@ -478,15 +524,19 @@ public sealed class OptimalPlr : ISeriesFilter
     /// </summary>
     private sealed class Fan(double grid)
     {
-        private readonly double[] _value = new double[FanSize];
-        private readonly double[] _low = new double[FanSize];
-        private readonly double[] _high = new double[FanSize];
-        private readonly bool[] _alive = new bool[FanSize];
-        private readonly bool[] _died = new bool[FanSize];
+        private readonly double[] _time = new double[4 * FanSize];
+        private readonly double[] _value = new double[4 * FanSize];
+        private readonly double[] _low = new double[4 * FanSize];
+        private readonly double[] _high = new double[4 * FanSize];
+        private readonly bool[] _alive = new bool[4 * FanSize];
+        private readonly bool[] _died = new bool[4 * FanSize];
         private int _count;
 
-        /// <summary>The joint's time.</summary>
+        /// <summary>The time of the candidates spread first (the previous segment's last reading).</summary>
         public double Time { get; private set; }
+
+        /// <summary>Candidate <paramref name="i"/>'s time.</summary>
+        public double TimeOf(int i) => _time[i];
 
         /// <summary>Whether the joint has been forwarded.</summary>
         public bool Emitted { get; set; }
@@ -499,14 +549,25 @@ public sealed class OptimalPlr : ISeriesFilter
         {
             Time = time;
             _count = 0;
+            More(time, lo, hi);
+        }
+
+        /// <summary>
+        /// More candidates, at another time (between the previous segment's last reading and the next one); with
+        /// <paramref name="gridOnly"/> only values on the grid (these are extra choices: none is worth an off-grid value).
+        /// </summary>
+        public void More(double time, double lo, double hi, bool gridOnly = false)
+        {
+            var first = _count;
             for (var i = 0; i < FanSize; i++)
             {
                 var v = OnGrid(lo + ((hi - lo) * i / (FanSize - 1)), lo, hi);
-                if (_count > 0 && v == _value[_count - 1])
+                if ((_count > first && v == _value[_count - 1]) || (gridOnly && grid > 0 && Math.IEEERemainder(v, grid) != 0))
                 {
                     continue;
                 }
 
+                _time[_count] = time;
                 _value[_count] = v;
                 _low[_count] = double.NegativeInfinity;
                 _high[_count] = double.PositiveInfinity;
@@ -543,6 +604,7 @@ public sealed class OptimalPlr : ISeriesFilter
         public void Fix(double time, double value)
         {
             Time = time;
+            _time[0] = time;
             _count = 1;
             _value[0] = value;
             _low[0] = double.NegativeInfinity;
@@ -554,7 +616,6 @@ public sealed class OptimalPlr : ISeriesFilter
         /// <summary>Narrows every live candidate's slopes by a band; returns whether any lives.</summary>
         public bool Add(double t, double lo, double hi)
         {
-            var dt = t - Time;
             var any = false;
             for (var i = 0; i < _count; i++)
             {
@@ -564,6 +625,7 @@ public sealed class OptimalPlr : ISeriesFilter
                     continue;
                 }
 
+                var dt = t - _time[i];
                 bool fits;
                 if (dt == 0)
                 {
@@ -609,7 +671,7 @@ public sealed class OptimalPlr : ISeriesFilter
         /// <summary>The values a line from candidate <paramref name="i"/> can take at <paramref name="t"/>.</summary>
         public (double Min, double Max) RangeAt(int i, double t)
         {
-            var dt = t - Time;
+            var dt = t - _time[i];
             if (dt == 0 || !double.IsFinite(_low[i]) || !double.IsFinite(_high[i]))
             {
                 return (_value[i], _value[i]);

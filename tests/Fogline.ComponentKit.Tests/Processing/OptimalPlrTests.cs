@@ -40,7 +40,8 @@ public class OptimalPlrTests
     /// <summary>
     /// How far the floor is from reach, and how close optimalPlr gets to what is reachable: on the first 300 readings
     /// of three NAB series at 1% of the range, the offline optimum with points at reading times (dynamic programming,
-    /// knowing the whole window) is well above the floor, and optimalPlr, online, is within 10% of it.
+    /// knowing the whole window) is well above the floor, and optimalPlr, online, is within 10% of it (its joints may also
+    /// fall between readings, where it can do better).
     /// </summary>
     [TestCase("artificialNoAnomaly/art_daily_small_noise.csv")]
     [TestCase("realKnownCause/ambient_temperature_system_failure.csv")]

@@ -218,14 +218,7 @@ public sealed class OptimalPlr : ISeriesFilter
         {
             // Join or break: follow both until one ends.
             _lookChoice = choice;
-            var (min, max) = _fan.RangeAt(choice, _lastTime);
-            _lookFan.Spread(_lastTime, min, max);
-            foreach (var f in MidwayFractions)
-            {
-                var at = _lastTime + ((t - _lastTime) * f);
-                var (m1, m2) = _fan.RangeAt(choice, at);
-                MoreMidway(_lookFan, at, m1, m2);
-            }
+            SpreadAfter(_fan, choice, _lookFan, t);
             _lookFan.Emitted = false;
             _lookFan.First = false;
             if (_lookFan.Add(t, lo, hi))
@@ -282,15 +275,7 @@ public sealed class OptimalPlr : ISeriesFilter
         // The segment ends at the previous reading: the next one is joined to it there, its start forwarded with
         // that joint.
         Segments++;
-        var (min, max) = _segment.ValueRange(_lastTime);
-        _fan.Spread(_lastTime, min, max);
-        foreach (var f in MidwayFractions)
-        {
-            var at = _lastTime + ((t - _lastTime) * f);
-            var (m1, m2) = _segment.ValueRange(at);
-            MoreMidway(_fan, at, m1, m2);
-        }
-
+        SpreadAfter(_segment, _fan, t);
         (_previousFree, _segment) = (_segment, _previousFree);
         _previousFreePending = true;
         _free = false;
@@ -311,18 +296,47 @@ public sealed class OptimalPlr : ISeriesFilter
     private static readonly double[] MidwayFractions = [0.25, 0.5, 0.75];
 
     /// <summary>
+    /// Starts <paramref name="target"/>'s candidates for the joint after a segment whose lines are those from candidate
+    /// <paramref name="choice"/> of <paramref name="source"/>: at the last reading, and between it and <paramref name="next"/>.
+    /// </summary>
+    private void SpreadAfter(Fan source, int choice, Fan target, double next)
+    {
+        var (min, max) = source.RangeAt(choice, _lastTime);
+        target.Spread(_lastTime, min, max);
+        foreach (var f in MidwayFractions)
+        {
+            var at = _lastTime + ((next - _lastTime) * f);
+            var (low, high) = source.RangeAt(choice, at);
+            SpreadMidway(target, at, low, high);
+        }
+    }
+
+    /// <summary>As <see cref="SpreadAfter(Fan, int, Fan, double)"/>, after a segment whose lines are <paramref name="source"/>'s.</summary>
+    private void SpreadAfter(FeasibleLines source, Fan target, double next)
+    {
+        var (min, max) = source.ValueRange(_lastTime);
+        target.Spread(_lastTime, min, max);
+        foreach (var f in MidwayFractions)
+        {
+            var at = _lastTime + ((next - _lastTime) * f);
+            var (low, high) = source.ValueRange(at);
+            SpreadMidway(target, at, low, high);
+        }
+    }
+
+    /// <summary>
     /// Candidates at a time between the last reading and the next, limited to the values between those two readings'
     /// bands: joints far outside them would make steep zigzags whose values, and rounding, grow without bound.
     /// </summary>
-    private void MoreMidway(Fan fan, double middle, double min, double max)
+    private void SpreadMidway(Fan fan, double at, double min, double max)
     {
-        if (middle > _lastTime && double.IsFinite(min) && double.IsFinite(max))
+        if (at > _lastTime && double.IsFinite(min) && double.IsFinite(max))
         {
             min = Math.Max(min, Math.Min(_lastValue, _nextValue) - _band);
             max = Math.Min(max, Math.Max(_lastValue, _nextValue) + _band);
             if (min <= max)
             {
-                fan.More(middle, min, max, gridOnly: true);
+                fan.More(at, min, max, gridOnly: true);
             }
         }
     }
@@ -347,15 +361,7 @@ public sealed class OptimalPlr : ISeriesFilter
     {
         Segments++;
         count = EmitJoint(choice, output, count);
-        var (min, max) = _fan.RangeAt(choice, _lastTime);
-        _lookFan.Spread(_lastTime, min, max);
-        foreach (var f in MidwayFractions)
-        {
-            var at = _lastTime + ((t - _lastTime) * f);
-            var (m1, m2) = _fan.RangeAt(choice, at);
-            MoreMidway(_lookFan, at, m1, m2);
-        }
-
+        SpreadAfter(_fan, choice, _lookFan, t);
         (_fan, _lookFan) = (_lookFan, _fan);
         _fan.Emitted = false;
         _fan.First = false;

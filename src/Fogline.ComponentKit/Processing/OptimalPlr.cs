@@ -305,7 +305,7 @@ public sealed class OptimalPlr : ISeriesFilter
         target.Spread(_lastTime, min, max);
         foreach (var f in MidwayFractions)
         {
-            var at = _lastTime + ((next - _lastTime) * f);
+            var at = Tidy(_lastTime + ((next - _lastTime) * f), next);
             var (low, high) = source.RangeAt(choice, at);
             SpreadMidway(target, at, low, high);
         }
@@ -318,10 +318,29 @@ public sealed class OptimalPlr : ISeriesFilter
         target.Spread(_lastTime, min, max);
         foreach (var f in MidwayFractions)
         {
-            var at = _lastTime + ((next - _lastTime) * f);
+            var at = Tidy(_lastTime + ((next - _lastTime) * f), next);
             var (low, high) = source.ValueRange(at);
             SpreadMidway(target, at, low, high);
         }
+    }
+
+    /// <summary>
+    /// <paramref name="time"/> rounded to the coarsest decimal fraction of a second (down to microseconds) that keeps it
+    /// strictly between the last reading and <paramref name="next"/>: a joint between readings then has a time the
+    /// uplink's batches store as whole milliseconds like the readings' own, not as 8 bytes of bits.
+    /// </summary>
+    private double Tidy(double time, double next)
+    {
+        for (var scale = 1.0; scale <= 1e6; scale *= 10)
+        {
+            var rounded = Math.Round(time * scale) / scale;
+            if (rounded > _lastTime && rounded < next)
+            {
+                return rounded;
+            }
+        }
+
+        return time;
     }
 
     /// <summary>

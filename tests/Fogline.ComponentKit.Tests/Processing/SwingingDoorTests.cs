@@ -1,5 +1,6 @@
 using System.Globalization;
 using Fogline.ComponentKit.Processing;
+using Fogline.Plr;
 
 namespace Fogline.ComponentKit.Tests.Processing;
 
@@ -215,19 +216,7 @@ public class SwingingDoorTests
         return (kept.Count, maxError);
     }
 
-    private static List<SeriesPoint> ReadNab(string file)
-    {
-        var path = Path.Combine(NabDirectory(), file);
-        var points = new List<SeriesPoint>();
-        foreach (var line in File.ReadLines(path).Skip(1))
-        {
-            var comma = line.IndexOf(',', StringComparison.Ordinal);
-            var time = DateTime.Parse(line[..comma], CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal);
-            points.Add(new SeriesPoint(new DateTimeOffset(time).ToUnixTimeSeconds(), double.Parse(line[(comma + 1)..], CultureInfo.InvariantCulture)));
-        }
-
-        return points;
-    }
+    private static List<SeriesPoint> ReadNab(string file) => [.. SeriesFile.Read(Path.Combine(NabDirectory(), file))];
 
     private static string NabDirectory() => Path.Combine(Repository.Shared, "data", "nab");
 }

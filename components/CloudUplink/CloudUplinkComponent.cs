@@ -540,7 +540,7 @@ public sealed class CloudUplinkComponent : FoglineComponent<CloudUplinkOptions>
         using (var w = new Utf8JsonWriter(buffer))
         {
             w.WriteStartObject();
-            WriteMessage(w, record);
+            UplinkJsonBatch.WriteMessage(w, _thing, AsUplinkRecord(record));
             w.WriteEndObject();
         }
 
@@ -551,55 +551,13 @@ public sealed class CloudUplinkComponent : FoglineComponent<CloudUplinkOptions>
     {
         var batchId = string.Create(CultureInfo.InvariantCulture, $"{_thing}-{records[0].Sequence}-{records[^1].Sequence}");
         var priorityName = priority == LogPriority.Normal ? "normal" : "low";
-        if (_context.Options.BatchEncoding == BatchEncoding.Columnar)
-        {
-            return UplinkBatchCodec.Encode(batchId, priorityName, _thing, records.ConvertAll(r => new UplinkRecord(r.Sequence, r.EnqueuedAtMs, r.Payload)));
-        }
-
-        using var buffer = new MemoryStream();
-        Stream target = _context.Options.Compress ? new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true) : buffer;
-        using (var w = new Utf8JsonWriter(target))
-        {
-            w.WriteStartObject();
-            w.WriteString("batchId", batchId);
-            w.WriteString("priority", priorityName);
-            w.WriteNumber("count", records.Count);
-            w.WriteStartArray("messages");
-            foreach (var r in records)
-            {
-                w.WriteStartObject();
-                WriteMessage(w, r);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-
-        if (!ReferenceEquals(target, buffer))
-        {
-            target.Dispose();
-        }
-
-        return buffer.ToArray();
+        var uplinkRecords = records.ConvertAll(AsUplinkRecord);
+        return _context.Options.BatchEncoding == BatchEncoding.Columnar
+            ? UplinkBatchCodec.Encode(batchId, priorityName, _thing, uplinkRecords)
+            : UplinkJsonBatch.Encode(batchId, priorityName, _thing, uplinkRecords, _context.Options.Compress);
     }
 
-    private void WriteMessage(Utf8JsonWriter w, LogRecord r)
-    {
-        w.WriteString("id", string.Create(CultureInfo.InvariantCulture, $"{_thing}-{r.Sequence}"));
-        w.WriteNumber("seq", r.Sequence);
-        w.WriteNumber("enqueuedMs", r.EnqueuedAtMs);
-        w.WritePropertyName("body");
-        try
-        {
-            using var doc = JsonDocument.Parse(r.Payload);
-            doc.RootElement.WriteTo(w);
-        }
-        catch (JsonException)
-        {
-            w.WriteBase64StringValue(r.Payload);
-        }
-    }
+    private static UplinkRecord AsUplinkRecord(LogRecord r) => new(r.Sequence, r.EnqueuedAtMs, r.Payload);
 
     private async ValueTask PublishStatusAsync(CancellationToken ct)
     {

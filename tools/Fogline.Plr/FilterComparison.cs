@@ -24,11 +24,12 @@ public sealed record FilterComparison(int Readings, double Bound, int Runs, int 
     public static FilterComparison Run(SeriesPoint[] series, double bound, int holdReadings, double holdSeconds)
     {
         ArgumentNullException.ThrowIfNull(series);
+        var runs = PiecewiseLinearFloor.MinimumRuns(series, bound);
         return new FilterComparison(
             series.Length,
             bound,
-            PiecewiseLinearFloor.MinimumRuns(series, bound),
-            PiecewiseLinearFloor.MinimumPoints(series, bound),
+            runs,
+            series.Length <= 1 ? series.Length : runs + 1,
             Measure(series, new SwingingDoor(CompressionMode.SwingingDoor, bound, 0)),
             Measure(series, new OptimalPlr(bound, 0, holdReadings, holdSeconds)));
     }

@@ -48,7 +48,7 @@ table.SetAction(parse =>
     var results = new List<(string Name, double Percent, FilterComparison Result)>();
     foreach (var s in corpus.Series)
     {
-        var series = s.Timestamps.Select((t, i) => new SeriesPoint((t - DateTime.UnixEpoch).TotalSeconds, s.Values[i])).ToArray();
+        var series = SeriesFile.Points(s);
         var range = SeriesFile.Range(series);
         foreach (var percent in percents)
         {

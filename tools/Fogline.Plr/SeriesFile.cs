@@ -42,6 +42,13 @@ public static class SeriesFile
         return [.. points];
     }
 
+    /// <summary>A NAB series' readings as points (epoch seconds, value).</summary>
+    public static SeriesPoint[] Points(NabSeries series)
+    {
+        ArgumentNullException.ThrowIfNull(series);
+        return [.. series.Timestamps.Select((t, i) => new SeriesPoint((t - DateTime.UnixEpoch).TotalSeconds, series.Values[i]))];
+    }
+
     /// <summary>The range of the values (max − min).</summary>
     public static double Range(ReadOnlySpan<SeriesPoint> series)
     {

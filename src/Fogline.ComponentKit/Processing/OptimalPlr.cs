@@ -34,6 +34,9 @@ public sealed class OptimalPlr : ISeriesFilter
 {
     private const int FanSize = 9;
 
+    /// <summary>Where between the last reading and the next a joint may also go (besides at the last reading).</summary>
+    private static readonly double[] MidwayFractions = [0.25, 0.5, 0.75];
+
     private readonly double _band;
     private readonly double[] _heldTimes;
     private Fan _fan;
@@ -169,9 +172,7 @@ public sealed class OptimalPlr : ISeriesFilter
             _free = false;
             _looking = false;
             _previousFreePending = false;
-            _fan.Spread(t, lo, hi);
-            _fan.Emitted = false;
-            _fan.First = true;
+            _fan.Spread(t, lo, hi, first: true);
             _segmentStarted = false;
             _lastForwardedTime = t;
         }
@@ -219,8 +220,6 @@ public sealed class OptimalPlr : ISeriesFilter
             // Join or break: follow both until one ends.
             _lookChoice = choice;
             SpreadAfter(_fan, choice, _lookFan, t);
-            _lookFan.Emitted = false;
-            _lookFan.First = false;
             if (_lookFan.Add(t, lo, hi))
             {
                 _lookSegment.Reset(t, lo, hi);
@@ -279,8 +278,15 @@ public sealed class OptimalPlr : ISeriesFilter
         (_previousFree, _segment) = (_segment, _previousFree);
         _previousFreePending = true;
         _free = false;
-        _fan.Emitted = false;
-        _fan.First = false;
+        return StartJoinedSegment(t, lo, hi, output, count);
+    }
+
+    /// <summary>
+    /// The new fan (just spread) takes the reading that ended the previous segment, and the segment's own polygon starts
+    /// with it; a reading at the joint's own time beyond its reach is a jump instead.
+    /// </summary>
+    private int StartJoinedSegment(double t, double lo, double hi, Span<SeriesPoint> output, int count)
+    {
         if (!_fan.Add(t, lo, hi))
         {
             return JumpAt(t, lo, hi, output, count);
@@ -291,9 +297,6 @@ public sealed class OptimalPlr : ISeriesFilter
         _segmentValid = true;
         return count;
     }
-
-    /// <summary>Where between the last reading and the next a joint may also go (besides at the last reading).</summary>
-    private static readonly double[] MidwayFractions = [0.25, 0.5, 0.75];
 
     /// <summary>
     /// Starts <paramref name="target"/>'s candidates for the joint after a segment whose lines are those from candidate
@@ -368,9 +371,7 @@ public sealed class OptimalPlr : ISeriesFilter
     {
         Breaks++;
         count = EmitJoint(_fan.Middle(), output, count);
-        _fan.Spread(t, lo, hi);
-        _fan.Emitted = false;
-        _fan.First = true;
+        _fan.Spread(t, lo, hi, first: true);
         _segmentStarted = false;
         return count;
     }
@@ -382,17 +383,7 @@ public sealed class OptimalPlr : ISeriesFilter
         count = EmitJoint(choice, output, count);
         SpreadAfter(_fan, choice, _lookFan, t);
         (_fan, _lookFan) = (_lookFan, _fan);
-        _fan.Emitted = false;
-        _fan.First = false;
-        if (!_fan.Add(t, lo, hi))
-        {
-            return JumpAt(t, lo, hi, output, count);
-        }
-
-        _segment.Reset(t, lo, hi);
-        _segmentStarted = true;
-        _segmentValid = true;
-        return count;
+        return StartJoinedSegment(t, lo, hi, output, count);
     }
 
     /// <summary>Joining at the dead fan's last reading is taken: the looked-ahead fan becomes the segment's.</summary>
@@ -492,7 +483,6 @@ public sealed class OptimalPlr : ISeriesFilter
         _looking = false;
         _previousFreePending = false;
         _fan.Fix(time, value);
-        _fan.First = false;
         _segmentStarted = false;
         _segmentValid = true;
     }
@@ -569,10 +559,15 @@ public sealed class OptimalPlr : ISeriesFilter
         /// <summary>Whether this is the series' first point (nothing before it to join or break from).</summary>
         public bool First { get; set; }
 
-        /// <summary>Candidates spread evenly over [lo, hi] (rounded to the grid).</summary>
-        public void Spread(double time, double lo, double hi)
+        /// <summary>
+        /// A new, open joint: candidates spread evenly over [lo, hi] (rounded to the grid); <paramref name="first"/> when
+        /// nothing comes before it.
+        /// </summary>
+        public void Spread(double time, double lo, double hi, bool first = false)
         {
             Time = time;
+            Emitted = false;
+            First = first;
             _count = 0;
             More(time, lo, hi);
         }
@@ -636,6 +631,7 @@ public sealed class OptimalPlr : ISeriesFilter
             _high[0] = double.PositiveInfinity;
             _alive[0] = true;
             Emitted = true;
+            First = false;
         }
 
         /// <summary>Narrows every live candidate's slopes by a band; returns whether any lives.</summary>

@@ -463,35 +463,7 @@ public class UplinkBatchCodecTests
         return at;
     }
 
-    private static long GzipJson(IReadOnlyList<UplinkRecord> records)
-    {
-        using var buffer = new MemoryStream();
-        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
-        using (var w = new Utf8JsonWriter(gzip))
-        {
-            w.WriteStartObject();
-            w.WriteString("batchId", "gw-1-1-2");
-            w.WriteString("priority", "low");
-            w.WriteNumber("count", records.Count);
-            w.WriteStartArray("messages");
-            foreach (var r in records)
-            {
-                w.WriteStartObject();
-                w.WriteString("id", $"gw-1-{r.Sequence}");
-                w.WriteNumber("seq", r.Sequence);
-                w.WriteNumber("enqueuedMs", r.EnqueuedMs);
-                w.WritePropertyName("body");
-                using var doc = JsonDocument.Parse(r.Body);
-                doc.RootElement.WriteTo(w);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-
-        return buffer.Length;
-    }
+    private static long GzipJson(IReadOnlyList<UplinkRecord> records) => UplinkJsonBatch.Encode("gw-1-1-2", "low", "gw-1", records).Length;
 
     /// <summary>Runs a script with node; a missing node fails the test with what to install.</summary>
     private static string RunNode(string script, string workingDirectory)

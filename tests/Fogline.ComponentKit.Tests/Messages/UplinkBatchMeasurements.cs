@@ -105,34 +105,5 @@ public class UplinkBatchMeasurements
         return records;
     }
 
-    private static byte[] GzipJson(List<UplinkRecord> records)
-    {
-        // As CloudUplink's batchEncoding: json writes it.
-        using var buffer = new MemoryStream();
-        using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
-        using (var w = new Utf8JsonWriter(gzip))
-        {
-            w.WriteStartObject();
-            w.WriteString("batchId", "gw-1-1-2000");
-            w.WriteString("priority", "low");
-            w.WriteNumber("count", records.Count);
-            w.WriteStartArray("messages");
-            foreach (var r in records)
-            {
-                w.WriteStartObject();
-                w.WriteString("id", string.Create(CultureInfo.InvariantCulture, $"gw-1-{r.Sequence}"));
-                w.WriteNumber("seq", r.Sequence);
-                w.WriteNumber("enqueuedMs", r.EnqueuedMs);
-                w.WritePropertyName("body");
-                using var doc = JsonDocument.Parse(r.Body);
-                doc.RootElement.WriteTo(w);
-                w.WriteEndObject();
-            }
-
-            w.WriteEndArray();
-            w.WriteEndObject();
-        }
-
-        return buffer.ToArray();
-    }
+    private static byte[] GzipJson(List<UplinkRecord> records) => UplinkJsonBatch.Encode("gw-1-1-2000", "low", "gw-1", records);
 }

@@ -17,7 +17,7 @@ public class OptimalPlrTests
         Assert.That(new OptimalPlr(0, 0).Add(new SeriesPoint(0, 1), new SeriesPoint[6]), Is.EqualTo(1), "a bound of 0 forwards each reading");
         foreach (var s in Corpus.Value.Series)
         {
-            var series = s.Timestamps.Select((t, i) => new SeriesPoint((t - DateTime.UnixEpoch).TotalSeconds, s.Values[i])).ToArray();
+            var series = SeriesFile.Points(s);
             var bound = percent / 100 * SeriesFile.Range(series);
             if (bound == 0)
             {
